@@ -1,0 +1,65 @@
+"""Number and formula formatting for what the pages print: short, exact where the value is exact.
+
+Pure string builders; the numbers themselves always come from the engine.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TIMES = "×"
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A readable number: integers without decimals, others with up to `digits` decimals
+    (tiny or huge magnitudes in scientific notation with `digits` significant digits)."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "∞" if value > 0 else ("-∞" if value < 0 else "NaN")
+    if value == int(value) and abs(value) < 1e12:
+        return str(int(value))
+    if 1e-3 <= abs(value) < 1e12:
+        text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return f"{value:.{digits}g}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def signed(value: float) -> str:
+    """'+ 3' or '- 3', for appending a term."""
+    return f"- {fmt(-value)}" if value < 0 else f"+ {fmt(value)}"
+
+
+def products_sum(left: np.ndarray, right: np.ndarray, total: float, *, skip_zero: bool = True,
+                 max_terms: int = 9) -> str:
+    """'50×30 + 50×30 + 20×30 = 6600': the element-wise products and their sum.
+
+    Zero products are left out (as the course notes do) when `skip_zero`; past `max_terms`
+    terms the rest is summarised by '…'. `total` is the engine's sum, printed as given.
+    """
+    pairs = [(a, b) for a, b in zip(np.ravel(left), np.ravel(right)) if not (skip_zero and a * b == 0)]
+    if not pairs:
+        return f"0 = {fmt(total)}"
+    terms = [f"{fmt(a)}{TIMES}{fmt(b)}" for a, b in pairs[:max_terms]]
+    text = " + ".join(terms).replace("+ -", "- ")
+    if len(pairs) > max_terms:
+        text += f" + … ({len(pairs) - max_terms})"
+    return f"{text} = {fmt(total)}"
+
+
+def with_bias(total: float, bias: float, result: float) -> str:
+    """'6600 + 0 = 6600'."""
+    return f"{fmt(total)} {signed(bias)} = {fmt(result)}"
+
+
+def output_size_latex(axis, symbol: str) -> str:
+    """The output-size formula of one axis with its numbers, as LaTeX.
+
+    `axis` is an engine.output_size.AxisOutput. Shows
+    O = floor((I + P_before + P_after - D(K-1) - 1) / S) + 1, then the numbers, then the result.
+    """
+    general = (rf"{symbol} = \left\lfloor \frac{{I + P_1 + P_2 - D(K-1) - 1}}{{S}} \right\rfloor + 1")
+    numbers = (rf"\left\lfloor \frac{{{axis.input} + {axis.pad_before} + {axis.pad_after}"
+               rf" - {axis.dilation}\cdot({axis.kernel}-1) - 1}}{{{axis.stride}}} \right\rfloor + 1")
+    if not axis.ok:
+        return rf"{general} = {numbers} = \left\lfloor \frac{{{axis.numerator}}}{{{axis.stride}}} \right\rfloor + 1 \;\Rightarrow\; \text{{✗}}"
+    return (rf"{general} = {numbers} = \left\lfloor \frac{{{axis.numerator}}}{{{axis.stride}}}"
+            rf" \right\rfloor + 1 = {axis.numerator // axis.stride} + 1 = {axis.output}")
