@@ -12,6 +12,7 @@ with C = 1 (grayscale) or C = 3 (RGB). Uploads are checked before their pixels a
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from numbers import Integral
@@ -74,16 +75,38 @@ def fitted_size(height: int, width: int, max_side: int) -> tuple[int, int]:
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def _open(data: bytes) -> Image.Image:
-    """Image.open restricted to UPLOAD_FORMATS; reads only the header."""
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """Image.open restricted to UPLOAD_FORMATS; reads only the header.
+
+    Pillow's own decompression-bomb error and warning become 'image_too_large' when the
+    claimed pixel count exceeds max_pixels, else bad_image('decompression_bomb').
+    """
     Image.init()
     formats = [name for name in UPLOAD_FORMATS if name in Image.OPEN]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data), formats=formats)
+        except Image.DecompressionBombError as exc:
+            raise _bomb(str(exc), max_pixels) from exc
+        except Exception as exc:  # noqa: BLE001 - any parser failure: not a picture we read
+            raise _bad(_unreadable_reason(data)) from exc
     try:
-        return Image.open(io.BytesIO(data), formats=formats)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _bad("decompression_bomb") from exc
-    except Exception as exc:  # noqa: BLE001 - any parser failure means "not a picture we read"
-        raise _bad(_unreadable_reason(data)) from exc
+        _check_pixels(im, max_pixels)
+        if any(issubclass(w.category, Image.DecompressionBombWarning) for w in caught):
+            raise _bad("decompression_bomb")
+    except EngineError:
+        im.close()
+        raise
+    return im
+
+
+def _bomb(message: str, max_pixels: int) -> EngineError:
+    """EngineError for Pillow's DecompressionBombError, using the pixel count it states."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    if found and int(found.group(1)) > max_pixels:
+        return EngineError("image_too_large", pixels=int(found.group(1)), limit=max_pixels)
+    return _bad("decompression_bomb")
 
 
 def _unreadable_reason(data: bytes) -> str:
@@ -245,8 +268,7 @@ def decode_upload(data: bytes, max_side: int = WORKING_SIZE, max_bytes: int = MA
         raise _bad("file_too_large")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with _open(data) as im:
-            _check_pixels(im, max_pixels)
+        with _open(data, max_pixels) as im:
             notes = _first_frame(im)
             _load(im)
             try:
