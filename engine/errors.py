@@ -31,6 +31,9 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "bad_hyperparameter": ("name", "value"),
     "bad_image": ("reason",),
     "image_too_large": ("pixels", "limit"),
+    "empty_cell": ("name", "row", "col"),
+    "not_numeric_cell": ("name", "row", "col", "value"),
+    "nonfinite_cell": ("name", "row", "col"),
 }
 
 
