@@ -104,11 +104,13 @@ def _outline_points(kind: int, radius: float, angle: float, aspect: float) -> np
 
 
 def _place(points: np.ndarray, dx: float, dy: float, options: ShapeOptions) -> np.ndarray:
-    """Move the points to the jittered centre, then shift them back inside the image so the
-    whole line stays visible. Pixel centres are at integer coordinates 0..size-1."""
+    """Move the points to the jittered centre, shrinking them if they are too big and shifting
+    them back inside so the whole line stays visible. Pixel centres are at 0..size-1."""
     margin = options.line_width / 2
-    placed = points + [(options.size - 1) / 2 + dx, (options.size - 1) / 2 + dy]
     low, high = margin, options.size - 1 - margin
+    span = np.maximum(points.max(axis=0) - points.min(axis=0), 1e-9)
+    placed = points * min(1.0, float(np.min((high - low) / span)))
+    placed = placed + [(options.size - 1) / 2 + dx, (options.size - 1) / 2 + dy]
     shift = np.maximum(low - placed.min(axis=0), 0) - np.maximum(placed.max(axis=0) - high, 0)
     return placed + shift
 
