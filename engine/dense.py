@@ -48,7 +48,8 @@ def _weights(x: np.ndarray, weights: object, bias: object) -> tuple[np.ndarray, 
 
 def _common_dtype(*arrays: np.ndarray) -> np.dtype:
     """float32 when every array is float32, float64 otherwise."""
-    return np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+    all32 = all(a.dtype == np.float32 for a in arrays)
+    return np.dtype(np.float32) if all32 else np.dtype(np.float64)
 
 
 def dense(x: object, weights: object, bias: object = None,

@@ -28,7 +28,8 @@ def keras_state(layer):
 def test_matches_keras_over_successive_batches(channels, spatial, momentum, epsilon, modes, seed):
     rng = np.random.default_rng(seed)
     layer = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon)
-    shape = (int(rng.integers(1, 4)), 3, 4, channels) if spatial else (int(rng.integers(2, 6)), channels)
+    n = int(rng.integers(1, 4)) if spatial else int(rng.integers(2, 6))
+    shape = (n, 3, 4, channels) if spatial else (n, channels)
     layer.build((None,) + shape[1:])
     gamma = rng.normal(1, 0.5, channels).astype(np.float32)
     beta = rng.normal(0, 1, channels).astype(np.float32)
@@ -43,7 +44,8 @@ def test_matches_keras_over_successive_batches(channels, spatial, momentum, epsi
         assert res.output.dtype == np.float32 and res.output.shape == x.shape
         np.testing.assert_allclose(res.output, ref, rtol=1e-5, atol=1e-5)
         want = keras_state(layer)
-        np.testing.assert_allclose(res.new_state.moving_mean, want.moving_mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(res.new_state.moving_mean, want.moving_mean,
+                                   rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(res.new_state.moving_variance, want.moving_variance,
                                    rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(res.new_state.gamma, want.gamma)
@@ -82,7 +84,8 @@ def test_initial_state_and_param_count_match_keras():
                             layer.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
     trainable = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
-    assert batchnorm_param_count(16) == (layer.count_params(), trainable, 64 - trainable) == (64, 32, 32)
+    keras_counts = (layer.count_params(), trainable, 64 - trainable)
+    assert batchnorm_param_count(16) == keras_counts == (64, 32, 32)
 
 
 def test_errors():
