@@ -73,8 +73,9 @@ def softmax(logits: object, axis: int = -1) -> np.ndarray:
     NaN/inf logits raise EngineError('nonfinite').
     """
     z = _input(logits, "logits")
-    if z.ndim == 0:
-        raise EngineError("bad_shape", name="logits", expected="at least 1-D", got="()")
+    if z.ndim == 0 or not -z.ndim <= axis < z.ndim:
+        raise EngineError("bad_shape", name="logits", expected=f"an axis {axis}",
+                          got=str(z.shape))
     with np.errstate(over="ignore"):  # z - max may reach -inf for extreme spreads; exp -> 0
         shifted = z - np.max(z, axis=axis, keepdims=True)
     exps = np.exp(shifted)

@@ -107,9 +107,10 @@ def test_activation_table_and_errors():
     with pytest.raises(EngineError) as e:
         A.softmax_trace([[1.0, 2.0]])
     assert e.value.key == "bad_shape"
-    with pytest.raises(EngineError) as e:
-        A.softmax(3.0)
-    assert e.value.key == "bad_shape"
+    for bad_call in (lambda: A.softmax(3.0), lambda: A.softmax([[1.0, 2.0]], axis=2)):
+        with pytest.raises(EngineError) as e:
+            bad_call()
+        assert e.value.key == "bad_shape"
     with pytest.raises(EngineError) as e:
         A.sigmoid(["a"])
     assert e.value.key == "not_numeric"
