@@ -22,13 +22,13 @@ Two layouts of the window matrix, chosen by the number of input channels:
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from engine.errors import EngineError, as_float_array, require_finite
 from engine.output_size import AxisOutput, conv_output_hw, pair, require_ok
@@ -43,7 +43,6 @@ _THREADS = min(2, os.cpu_count() or 1)
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-_blas: object = None  # threadpoolctl selection of the BLAS libraries, False if unavailable
 
 
 def _helper_pool() -> ThreadPoolExecutor:
@@ -55,32 +54,45 @@ def _helper_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def _blas_one_thread():
-    """Context manager limiting BLAS to one thread while our own threads run chunks.
+class _BlasOneThread:
+    """Context manager limiting BLAS to one thread while the engine runs its own chunks.
 
-    Two threads each calling a 2-thread OpenBLAS would oversubscribe the cores.
-    Without threadpoolctl this is a no-op.
+    Our two threads each calling a 2-thread OpenBLAS would oversubscribe the cores, and
+    OpenBLAS splitting every small chunk product costs more than it gains. Nested or
+    concurrent uses (several sessions) share one limit: the first in sets it, the last out
+    restores it. Without threadpoolctl this does nothing.
     """
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas = ThreadpoolController().select(user_api="blas")
-        except Exception:  # threadpoolctl missing or failing: keep BLAS as it is
-            _blas = False
-    if _blas is False:
-        return _NullContext()
-    return _blas.limit(limits=1)
 
-
-class _NullContext:
-    """Stand-in context manager that does nothing."""
+    _lock = threading.Lock()
+    _depth = 0
+    _limiter: object = None
+    _controller: object = None  # threadpoolctl selection of the BLAS libraries, False if none
 
     def __enter__(self) -> None:
-        return None
+        cls = type(self)
+        with cls._lock:
+            if cls._controller is None:
+                cls._controller = _blas_controller()
+            if cls._depth == 0 and cls._controller:
+                cls._limiter = cls._controller.limit(limits=1)
+            cls._depth += 1
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        cls = type(self)
+        with cls._lock:
+            cls._depth -= 1
+            if cls._depth == 0 and cls._limiter is not None:
+                cls._limiter.restore_original_limits()
+                cls._limiter = None
+
+
+def _blas_controller() -> object:
+    """threadpoolctl's handle on the loaded BLAS libraries, or False when unavailable."""
+    try:
+        from threadpoolctl import ThreadpoolController
+        return ThreadpoolController().select(user_api="blas")
+    except Exception:  # threadpoolctl missing or failing: leave BLAS threads as they are
+        return False
 
 
 def _validate(x: object, kernel: object, bias: object) -> tuple[np.ndarray, np.ndarray,
@@ -106,7 +118,9 @@ def _validate(x: object, kernel: object, bias: object) -> tuple[np.ndarray, np.n
     if bias is not None:
         require_finite("bias", bias)
     dtype = np.result_type(*arrays)
-    x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
+    # C order: the fast path builds strided views on x's own memory
+    x = np.ascontiguousarray(x, dtype=dtype)
+    kernel = kernel.astype(dtype, copy=False)
     if bias is not None:
         bias = bias.astype(dtype, copy=False)
     return x, kernel, bias
@@ -139,6 +153,75 @@ def _pad(x: np.ndarray, pads: tuple[tuple[int, int], tuple[int, int]],
     return out
 
 
+@dataclass(frozen=True)
+class _Geometry:
+    """Sizes of one convolution: input, kernel, output, strides, dilation, padding."""
+
+    h: int
+    w: int
+    c: int
+    kh: int
+    kw: int
+    c_out: int
+    oh: int
+    ow: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pt: int  # padding on top / left (bottom / right follow from the padded sizes)
+    pl: int
+    wp: int  # padded width W + pl + pr
+    padded: bool
+
+    def input_rows(self, r0: int, r1: int) -> tuple[int, int]:
+        """Padded-input rows [a, b) read by output rows r0..r1-1: a = r0*S, b = (r1-1)*S + K_eff."""
+        return r0 * self.sh, (r1 - 1) * self.sh + (self.kh - 1) * self.dh + 1
+
+
+_scratch = threading.local()  # per-thread reusable buffers (no page faults on every chunk)
+
+
+def _buffer(slot: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A scratch array of `shape` private to this thread; slot tells apart buffers in use at once."""
+    size = math.prod(shape)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    buf = buffers.get((slot, dtype))
+    if buf is None or buf.size < size:
+        buf = np.empty(max(size, 1), dtype=dtype)
+        buffers[(slot, dtype)] = buf
+    return buf[:size].reshape(shape)
+
+
+def _slab(x: np.ndarray, g: _Geometry, n0: int, n1: int, a: int, b: int,
+          channels_first: bool) -> tuple[np.ndarray, int]:
+    """Rows [a, b) of the zero-padded input of images n0..n1-1, as (C-contiguous base, byte offset).
+
+    The slab is (nb, b-a, Wp, C), or (nb, C, b-a, Wp) when channels_first, starting `offset`
+    bytes into `base`. Without padding and channels-last it is x itself (no copy); otherwise
+    a per-thread buffer where only the padding border is zeroed and the real pixels copied in.
+    """
+    if not g.padded and not channels_first:
+        return x, n0 * x.strides[0] + a * x.strides[1]
+    nb = n1 - n0
+    # original rows inside [a, b): [lo, hi); `top` buffer rows above them are padding
+    lo, hi = max(a - g.pt, 0), min(b - g.pt, g.h)
+    real = max(hi - lo, 0)
+    top = min(max(g.pt - a, 0), b - a)
+    shape = (nb, g.c, b - a, g.wp) if channels_first else (nb, b - a, g.wp, g.c)
+    buf = _buffer(0, shape, x.dtype)
+    # view the buffer as (n, rows, cols, channels) whatever its memory order
+    view = buf.transpose(0, 2, 3, 1) if channels_first else buf
+    if g.padded:
+        view[:, :top] = 0
+        view[:, top + real:] = 0
+        view[:, top:top + real, :g.pl] = 0
+        view[:, top:top + real, g.pl + g.w:] = 0
+    if real:
+        view[:, top:top + real, g.pl:g.pl + g.w] = x[n0:n1, lo:hi]
+    return buf, 0
+
+
 def _chunks(n: int, oh: int, ow: int, rows_target: int) -> list[tuple[int, int, int, int]]:
     """Split the output (n, oh, ow) into chunks (n0, n1, r0, r1) of about rows_target*ow pixels.
 
@@ -158,10 +241,6 @@ def _run(chunks: list, work, threads: int) -> None:
     Both threads pull the next chunk from a shared counter, so a busy core does not hold
     the other back. A helper that never got started (pool busy elsewhere) is cancelled.
     """
-    if threads <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            work(chunk)
-        return
     counter = itertools.count()  # next() on it is atomic under the GIL
 
     def drain() -> None:
@@ -170,58 +249,54 @@ def _run(chunks: list, work, threads: int) -> None:
                 return
             work(chunks[i])
 
-    with _blas_one_thread():
-        futures = [_helper_pool().submit(drain) for _ in range(threads - 1)]
+    with _BlasOneThread():
+        futures = [_helper_pool().submit(drain) for _ in range(min(threads, len(chunks)) - 1)]
         drain()
         for fut in futures:
             if not fut.cancel():
                 fut.result()
 
 
-def _nhwc_worker(xp, wmat, bias, out_flat, geo):
-    """Chunk worker for the window-rows layout: cols (pixels, KH*KW*C_in) @ wmat."""
-    kh, kw, c, oh, ow, sh, sw, dh, dw = geo
-    s_n, s_h, s_w, s_c = xp.strides
-    k = kh * kw * c
+def _nhwc_worker(x, g: _Geometry, wmat, bias, out_flat):
+    """Chunk worker, window-rows layout: cols (pixels, KH*KW*C_in) @ wmat (K, C_out)."""
 
     def work(chunk: tuple[int, int, int, int]) -> None:
         n0, n1, r0, r1 = chunk
         nb, rows = n1 - n0, r1 - r0
-        # window (n, i, j, a, b, ch) = xp[n, i*sh + a*dh, j*sw + b*dw, ch], i from r0
-        start = xp[n0:n1, r0 * sh:]
-        win = as_strided(start, shape=(nb, rows, ow, kh, kw, c),
-                         strides=(s_n, sh * s_h, sw * s_w, dh * s_h, dw * s_w, s_c),
-                         writeable=False)
-        cols = np.empty((nb, rows, ow, kh, kw, c), dtype=xp.dtype)
+        a, b = g.input_rows(r0, r1)
+        base, offset = _slab(x, g, n0, n1, a, b, channels_first=False)
+        s_n, s_h, s_w, s_c = base.strides
+        # cols[n, i, j, p, q, ch] = slab[n, i*S_h + p*D_h, j*S_w + q*D_w, ch]
+        win = np.ndarray((nb, rows, g.ow, g.kh, g.kw, g.c), x.dtype, base, offset,
+                         (s_n, g.sh * s_h, g.sw * s_w, g.dh * s_h, g.dw * s_w, s_c))
+        cols = _buffer(1, win.shape, x.dtype)
         cols[...] = win
-        a = (n0 * oh + r0) * ow
-        dest = out_flat[a:a + nb * rows * ow]
-        np.matmul(cols.reshape(-1, k), wmat, out=dest)
+        start = (n0 * g.oh + r0) * g.ow
+        dest = out_flat[start:start + nb * rows * g.ow]
+        np.matmul(cols.reshape(dest.shape[0], -1), wmat, out=dest)
         if bias is not None:
             dest += bias
     return work
 
 
-def _chw_worker(xc, wmat, bias, out_flat, geo):
-    """Chunk worker for the transposed layout: cols^T (KH*KW*C_in, pixels), xc is (N,C,Hp,Wp)."""
-    kh, kw, c, oh, ow, sh, sw, dh, dw = geo
-    s_n, s_c, s_h, s_w = xc.strides
-    k = kh * kw * c
+def _chw_worker(x, g: _Geometry, wmat, bias, out_flat):
+    """Chunk worker, transposed layout: cols^T (KH*KW*C_in, pixels) from a channels-first slab."""
 
     def work(chunk: tuple[int, int, int, int]) -> None:
         n0, n1, r0, r1 = chunk
         nb, rows = n1 - n0, r1 - r0
-        # colsT (a, b, ch, n, i, j) = xc[n, ch, i*sh + a*dh, j*sw + b*dw]
-        start = xc[n0:n1, :, r0 * sh:]
-        win = as_strided(start, shape=(kh, kw, c, nb, rows, ow),
-                         strides=(dh * s_h, dw * s_w, s_c, s_n, sh * s_h, sw * s_w),
-                         writeable=False)
-        cols_t = np.empty((kh, kw, c, nb, rows, ow), dtype=xc.dtype)
+        a, b = g.input_rows(r0, r1)
+        base, offset = _slab(x, g, n0, n1, a, b, channels_first=True)
+        s_n, s_c, s_h, s_w = base.strides
+        # colsT[p, q, ch, n, i, j] = slab[n, ch, i*S_h + p*D_h, j*S_w + q*D_w]: runs of OW values
+        win = np.ndarray((g.kh, g.kw, g.c, nb, rows, g.ow), x.dtype, base, offset,
+                         (g.dh * s_h, g.dw * s_w, s_c, s_n, g.sh * s_h, g.sw * s_w))
+        cols_t = _buffer(1, win.shape, x.dtype)
         cols_t[...] = win
-        a = (n0 * oh + r0) * ow
-        dest = out_flat[a:a + nb * rows * ow]
-        # BLAS reads the transposed matrix directly (no copy): (pixels, K) @ (K, C_out)
-        np.matmul(cols_t.reshape(k, -1).T, wmat, out=dest)
+        start = (n0 * g.oh + r0) * g.ow
+        dest = out_flat[start:start + nb * rows * g.ow]
+        # BLAS reads the transposed matrix as it is (no copy): (pixels, K) @ (K, C_out)
+        np.matmul(cols_t.reshape(-1, dest.shape[0]).T, wmat, out=dest)
         if bias is not None:
             dest += bias
     return work
@@ -251,42 +326,28 @@ def _conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, *,
     x, kernel, bias = _validate(x, kernel, bias)
     ah, aw = conv_output_hw(x.shape[1:3], kernel.shape[:2], strides, padding, dilation)
     require_ok((ah, aw))
-    n, _, _, c = x.shape
+    n, h, w, c = x.shape
     kh, kw, _, c_out = kernel.shape
-    oh, ow = ah.output, aw.output
-    geo = (kh, kw, c, oh, ow, ah.stride, aw.stride, ah.dilation, aw.dilation)
-    pads = ((ah.pad_before, ah.pad_after), (aw.pad_before, aw.pad_after))
+    g = _Geometry(h=h, w=w, c=c, kh=kh, kw=kw, c_out=c_out, oh=ah.output, ow=aw.output,
+                  sh=ah.stride, sw=aw.stride, dh=ah.dilation, dw=aw.dilation,
+                  pt=ah.pad_before, pl=aw.pad_before, wp=aw.padded_input,
+                  padded=(ah.pad_before, ah.pad_after, aw.pad_before, aw.pad_after) != (0,) * 4)
     wmat = np.ascontiguousarray(kernel.reshape(kh * kw * c, c_out))
-    out = np.empty((n, oh, ow, c_out), dtype=x.dtype)
-    out_flat = out.reshape(-1, c_out)
+    out = np.empty((n, g.oh, g.ow, c_out), dtype=x.dtype)
     if path is None:
         path = "chw" if c <= _CHW_MAX_CHANNELS else "nhwc"
-    if path == "chw":
-        xc = _pad_to_chw(x, pads)
-        work = _chw_worker(xc, wmat, bias, out_flat, geo)
-    elif path == "nhwc":
-        work = _nhwc_worker(_pad(x, pads), wmat, bias, out_flat, geo)
-    else:
+    workers = {"chw": _chw_worker, "nhwc": _nhwc_worker}
+    if path not in workers:
         raise ValueError(f"unknown conv path {path!r}")
+    work = workers[path](x, g, wmat, bias, out.reshape(-1, c_out))
     if rows_per_chunk is None:
         pixels = max(1, _CHUNK_BYTES // (kh * kw * c * x.dtype.itemsize))
-        rows_per_chunk = max(1, pixels // ow)
-    macs = conv_macs((oh, ow), (kh, kw), c, c_out) * n
+        rows_per_chunk = max(1, pixels // g.ow)
     if threads is None:
+        macs = n * conv_macs((g.oh, g.ow), (kh, kw), c, c_out)
         threads = _THREADS if macs >= _THREAD_MIN_MACS else 1
-    _run(_chunks(n, oh, ow, rows_per_chunk), work, threads)
+    _run(_chunks(n, g.oh, g.ow, rows_per_chunk), work, threads)
     return out
-
-
-def _pad_to_chw(x: np.ndarray, pads: tuple[tuple[int, int], tuple[int, int]]) -> np.ndarray:
-    """x (N,H,W,C) -> zero-padded channels-first copy (N, C, H+pt+pb, W+pl+pr)."""
-    (pt, pb), (pl, pr) = pads
-    n, h, w, c = x.shape
-    if pt == pb == pl == pr == 0:
-        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    xc = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
-    xc[:, :, pt:pt + h, pl:pl + w] = x.transpose(0, 3, 1, 2)
-    return xc
 
 
 def conv_macs(output_hw: tuple[int, int], kernel_hw: tuple[int, int], c_in: int,
