@@ -62,3 +62,19 @@ def current_language() -> str:
 def t(key: str, **params: object) -> str:
     """Translate `key` into the session's language."""
     return translate(current_language(), key, **params)
+
+
+def labeler(prefix: str):
+    """A format_func for option widgets: code -> translated "<prefix>.<code>".
+
+    The language is captured now, so the function also works outside a script run
+    (AppTest calls format_func in the test process).
+    """
+    lang = current_language()
+    return lambda code: translate(lang, f"{prefix}.{code}")
+
+
+def formatter(key: str, param: str, offset: int = 0):
+    """A format_func for numbered options: i -> t(key, **{param: i + offset}), language captured now."""
+    lang = current_language()
+    return lambda i: translate(lang, key, **{param: i + offset})

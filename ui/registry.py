@@ -21,7 +21,9 @@ class PageInfo:
 HOME = PageInfo("pages/home.py", "home", ":material/home:", "home")
 
 # The teaching pages, in the order of the course chapter.
-LESSONS: list[PageInfo] = []
+LESSONS: list[PageInfo] = [
+    PageInfo("pages/conv.py", "conv", ":material/blur_on:", "convolution"),
+]
 
 
 def all_pages() -> list[PageInfo]:

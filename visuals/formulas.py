@@ -50,16 +50,18 @@ def with_bias(total: float, bias: float, result: float) -> str:
     return f"{fmt(total)} {signed(bias)} = {fmt(result)}"
 
 
-def output_size_latex(axis, symbol: str) -> str:
-    """The output-size formula of one axis with its numbers, as LaTeX.
+GENERAL_OUTPUT_SIZE = r"O = \left\lfloor \frac{I + P_1 + P_2 - D(K-1) - 1}{S} \right\rfloor + 1"
 
-    `axis` is an engine.output_size.AxisOutput. Shows
-    O = floor((I + P_before + P_after - D(K-1) - 1) / S) + 1, then the numbers, then the result.
+
+def output_size_latex(axis, symbol: str) -> str:
+    """One axis of the output-size formula with its numbers, as LaTeX.
+
+    `axis` is an engine.output_size.AxisOutput; the general form is GENERAL_OUTPUT_SIZE:
+    O = floor((I + P_before + P_after - D(K-1) - 1) / S) + 1.
     """
-    general = (rf"{symbol} = \left\lfloor \frac{{I + P_1 + P_2 - D(K-1) - 1}}{{S}} \right\rfloor + 1")
-    numbers = (rf"\left\lfloor \frac{{{axis.input} + {axis.pad_before} + {axis.pad_after}"
+    numbers = (rf"{symbol} = \left\lfloor \frac{{{axis.input} + {axis.pad_before} + {axis.pad_after}"
                rf" - {axis.dilation}\cdot({axis.kernel}-1) - 1}}{{{axis.stride}}} \right\rfloor + 1")
+    reduced = rf"\left\lfloor \frac{{{axis.numerator}}}{{{axis.stride}}} \right\rfloor + 1"
     if not axis.ok:
-        return rf"{general} = {numbers} = \left\lfloor \frac{{{axis.numerator}}}{{{axis.stride}}} \right\rfloor + 1 \;\Rightarrow\; \text{{✗}}"
-    return (rf"{general} = {numbers} = \left\lfloor \frac{{{axis.numerator}}}{{{axis.stride}}}"
-            rf" \right\rfloor + 1 = {axis.numerator // axis.stride} + 1 = {axis.output}")
+        return rf"{numbers} = {reduced} \;\Rightarrow\; \text{{✗}}"
+    return rf"{numbers} = {reduced} = {axis.numerator // axis.stride} + 1 = {axis.output}"

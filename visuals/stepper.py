@@ -30,11 +30,12 @@ def _boxes(cells: list[tuple[int, int]], axis: str, color: str, width: float = 3
             for r0, c0, r1, c1 in boxes]
 
 
-def _grid_trace(values: np.ndarray, signed: bool, zrange=None) -> go.Heatmap:
+def _grid_trace(values: np.ndarray, signed: bool, origin: tuple[int, int], zrange=None) -> go.Heatmap:
+    """A heat map whose axes count from `origin` (row, col), so labels are real coordinates."""
     rows, cols = values.shape
     show = rows <= TEXT_LIMIT + 3 and cols <= TEXT_LIMIT + 3
     zmin, zmax = zrange or (_symmetric_range(values) if signed else (np.nanmin(values), np.nanmax(values)))
-    return go.Heatmap(z=values, zmin=zmin, zmax=zmax, showscale=False,
+    return go.Heatmap(z=values, x=np.arange(cols) + origin[1], y=np.arange(rows) + origin[0], zmin=zmin, zmax=zmax, showscale=False,
                       colorscale=colors.DIVERGING if signed else colors.GRAY,
                       text=[[fmt(v, 3) for v in row] for row in values],
                       texttemplate="%{text}" if show else None, textfont={"size": 10},
@@ -45,20 +46,25 @@ def window_stepper(inputs: np.ndarray, outputs: np.ndarray, windows: list[list[t
                    out_cells: list[tuple[int, int]], captions: list[str], *,
                    input_title: str, output_title: str, play: str, pause: str,
                    input_mask: np.ndarray | None = None, start: int = 0,
+                   input_origin: tuple[int, int] = (0, 0), output_origin: tuple[int, int] = (0, 0),
                    signed_input: bool = True, height: int = 430) -> go.Figure:
     """Step through positions of a sliding window.
 
     inputs: (R, C) values shown on the left (already padded); input_mask: (R, C) True at padding.
-    outputs: (OR, OC) values on the right. windows[i]: the input cells position i reads;
+    outputs: (OR, OC) values on the right. The arrays' first cells sit at input_origin and
+    output_origin (row, col), so a zoomed region keeps its real coordinates (padding rows of
+    an input are negative). windows[i]: the input cells (row, col) position i reads;
     out_cells[i]: the output cell it writes; captions[i]: the text shown for it.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=(input_title, output_title),
                         horizontal_spacing=0.06)
-    fig.add_trace(_grid_trace(inputs, signed_input), row=1, col=1)
+    fig.add_trace(_grid_trace(inputs, signed_input, input_origin), row=1, col=1)
     if input_mask is not None and np.any(input_mask):
         fig.add_trace(go.Heatmap(z=np.where(input_mask, 1.0, np.nan), showscale=False, hoverinfo="skip",
+                                 x=np.arange(inputs.shape[1]) + input_origin[1],
+                                 y=np.arange(inputs.shape[0]) + input_origin[0],
                                  colorscale=[[0, colors.PADDING], [1, colors.PADDING]]), row=1, col=1)
-    fig.add_trace(_grid_trace(outputs, True), row=1, col=2)
+    fig.add_trace(_grid_trace(outputs, True, output_origin), row=1, col=2)
 
     def shapes(i: int) -> list[dict]:
         r, c = out_cells[i]
@@ -81,12 +87,13 @@ def window_stepper(inputs: np.ndarray, outputs: np.ndarray, windows: list[list[t
                                            "fromcurrent": True}]},
                           {"label": pause, "method": "animate", "args": [[None], animate]}]}],
         sliders=[{"active": start, "x": 0.16, "len": 0.84, "y": -0.02, "yanchor": "top",
-                  "currentvalue": {"visible": False},
+                  "currentvalue": {"visible": True, "prefix": "(", "suffix": ")", "font": {"size": 12}},
+                  "font": {"color": "rgba(0,0,0,0)"}, "ticklen": 0,
                   "steps": [{"label": f"{r},{c}", "method": "animate", "args": [[str(i)], animate]}
                             for i, (r, c) in enumerate(out_cells)]}],
     )
     for axis in ("xaxis", "xaxis2"):
-        fig.layout[axis].update(showgrid=False, zeroline=False, side="top", constrain="domain")
+        fig.layout[axis].update(showgrid=False, zeroline=False, constrain="domain")
     for axis, anchor in (("yaxis", "x"), ("yaxis2", "x2")):
         fig.layout[axis].update(showgrid=False, zeroline=False, autorange="reversed",
                                 scaleanchor=anchor, constrain="domain")

@@ -38,7 +38,7 @@ def test_output_size_latex_shows_the_numbers():
     axis = SimpleNamespace(input=7, kernel=3, stride=2, dilation=1, pad_before=1, pad_after=1,
                            numerator=6, output=4, ok=True)
     tex = formulas.output_size_latex(axis, "O_H")
-    assert r"\frac{7 + 1 + 1 - 1\cdot(3-1) - 1}{2}" in tex
+    assert r"O_H = \left\lfloor \frac{7 + 1 + 1 - 1\cdot(3-1) - 1}{2}" in tex
     assert tex.endswith("= 3 + 1 = 4")
     bad = SimpleNamespace(**{**axis.__dict__, "numerator": -2, "output": 0, "ok": False})
     assert "✗" in formulas.output_size_latex(bad, "O_H")
@@ -102,3 +102,14 @@ def test_stepper_outlines_dilated_cells_one_by_one():
                                  input_title="i", output_title="o", play="p", pause="q")
     input_boxes = [s for s in fig.frames[0].layout.shapes if s.xref == "x"]
     assert len(input_boxes) == 4
+
+
+def test_stepper_axes_use_real_coordinates_of_a_zoomed_region():
+    fig = stepper.window_stepper(np.zeros((4, 4)), np.zeros((2, 2)), [[(-1, 5), (-1, 6)]], [(3, 7)], ["c"],
+                                 input_title="i", output_title="o", play="p", pause="q",
+                                 input_origin=(-1, 5), output_origin=(3, 7), input_mask=np.ones((4, 4), bool))
+    assert list(fig.data[0].y) == [-1, 0, 1, 2] and list(fig.data[0].x) == [5, 6, 7, 8]
+    assert list(fig.data[1].x) == [5, 6, 7, 8]  # the padding overlay lines up
+    assert list(fig.data[2].x) == [7, 8]
+    box = fig.layout.shapes[0]
+    assert (box.x0, box.x1, box.y0, box.y1) == (4.5, 6.5, -1.5, -0.5)

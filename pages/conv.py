@@ -1,0 +1,340 @@
+"""Convolution playground: pick an input, edit filters, set stride/padding/dilation, and watch
+the output-size formula, the feature maps and every product of a window, number by number.
+
+Thin page: widgets -> engine (conv2d, conv_trace, output sizes) -> visuals. Never imports
+TensorFlow (tests/app/test_conv_page.py checks).
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from engine import conv, datasets, images, kernels, layers, output_size
+from engine.activations import relu
+from engine.errors import EngineError
+from ui.feedback import guarded, show_engine_error
+from ui.grid_editor import grid_editor
+from ui.i18n import labeler, formatter, t
+from ui import conv_state
+from visuals import formulas, heatmaps, stepper
+
+SOURCES = ("photo", "digit", "shape", "grid", "upload")
+GRID_NAMES = ("grid5", "grid7", "curve_receptive_field", "curve_elsewhere")
+PADDINGS = ("valid", "same", "explicit")
+MAX_FILTERS = 3
+ZOOM = 8  # output positions per side in the image step-through
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_photo(name: str, max_side: int) -> images.LoadedImage:
+    return images.builtin_photo(name, max_side=max_side)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_upload(data: bytes, max_side: int) -> images.LoadedImage:
+    return images.decode_upload(data, max_side=max_side)
+
+
+@st.cache_resource(show_spinner=False)
+def cached_digits() -> tuple[np.ndarray, np.ndarray]:
+    return datasets.mnist_subset()
+
+
+def choose_input() -> np.ndarray | None:
+    """The input image (H, W, C) in 0..255 (or a small numeric grid), from the chosen source."""
+    source = st.radio(t("conv.source"), SOURCES, format_func=labeler("conv.sources"),
+                      key="conv_source", horizontal=True)
+    if source == "photo":
+        return photo_input()
+    if source == "digit":
+        index = st.number_input(t("conv.digit_index"), 0, 4999, 7, key="conv_digit")
+        digits, labels = cached_digits()
+        st.caption(t("conv.digit_label", label=int(labels[index])))
+        return digits[index].astype(np.float64)
+    if source == "shape":
+        kind = st.selectbox(t("conv.shape"), datasets.SHAPE_CLASSES,
+                            format_func=labeler("shapes"), key="conv_shape")
+        seed = st.number_input(t("conv.seed"), 0, 9999, 0, key="conv_shape_seed")
+        return datasets.shape_image(kind, datasets.ShapeOptions(size=24), seed=int(seed))
+    if source == "grid":
+        return grid_input()
+    return upload_input()
+
+
+def with_color_mode(loaded: images.LoadedImage) -> np.ndarray:
+    """Apply the gray/RGB choice to a loaded picture."""
+    mode = st.radio(t("conv.color_mode"), ("gray", "rgb"), format_func=labeler("conv.color"),
+                    key="conv_color", horizontal=True)
+    pixels = loaded.pixels if mode == "rgb" else images.to_grayscale(loaded.pixels)
+    return np.rint(pixels)  # whole 0..255 values, like an 8-bit image, keep the sums readable
+
+
+def photo_input() -> np.ndarray:
+    name = st.selectbox(t("conv.photo"), images.BUILTIN_PHOTOS,
+                        format_func=labeler("photos"), key="conv_photo")
+    size = st.slider(t("conv.working_size"), 16, 256, images.WORKING_SIZE, 8, key="conv_size")
+    loaded = cached_photo(name, size)
+    describe_loaded(loaded)
+    return with_color_mode(loaded)
+
+
+def describe_loaded(loaded: images.LoadedImage) -> None:
+    """A notice of what was done to the picture (scaled, first frame, alpha flattened...)."""
+    h, w = loaded.pixels.shape[:2]
+    notes = [t(f"image_notes.{code}") for code in loaded.notes if code != "scaled"]
+    if loaded.scaled:
+        notes.insert(0, t("conv.scaled_notice", h0=loaded.original_size[0], w0=loaded.original_size[1],
+                          h=h, w=w))
+    if notes:
+        st.caption(" · ".join(notes))
+
+
+def upload_input() -> np.ndarray | None:
+    """A student's own picture; a bad file gives a message and the last good picture stays."""
+    size = st.slider(t("conv.working_size"), 16, 256, images.WORKING_SIZE, 8, key="conv_size")
+    file = st.file_uploader(t("conv.upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                            key="conv_upload")
+    if file is not None:
+        try:
+            st.session_state["conv_last_upload"] = cached_upload(file.getvalue(), size)
+        except EngineError as err:
+            show_engine_error(err)
+    loaded = st.session_state.get("conv_last_upload")
+    if loaded is None:
+        st.info(t("conv.upload_hint"))
+        return None
+    describe_loaded(loaded)
+    return with_color_mode(loaded)
+
+
+def grid_input() -> np.ndarray:
+    """One of the course's small grids, editable cell by cell."""
+    name = st.selectbox(t("conv.grid"), GRID_NAMES, format_func=labeler("grids"), key="conv_grid")
+    cells = kernels.grid_to_cells(datasets.GRIDS[name])
+    edited = grid_editor(cells, key=f"conv_grid_cells_{name}")
+    return conv_state.parse_or_keep(edited, f"grid_{name}", t("conv.input_name"))[..., None]
+
+
+def filter_controls(depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel size, number of filters, and each filter's preset/cells/bias.
+
+    Returns kernel (K, K, depth, F) and bias (F,).
+    """
+    size = st.slider(t("conv.kernel_size"), 1, 7, 3, key="conv_k")
+    count = st.number_input(t("conv.filters"), 1, MAX_FILTERS, 1, key="conv_filters")
+    per_slice = depth > 1 and st.toggle(t("conv.per_slice"), key="conv_per_slice")
+    tabs = st.tabs([t("conv.filter_n", n=f + 1) for f in range(int(count))])
+    filters, biases = [], []
+    for f, tab in enumerate(tabs):
+        with tab:
+            weights, bias = one_filter(f, size, depth, per_slice)
+        filters.append(weights)
+        biases.append(bias)
+    return np.stack(filters, axis=-1), np.asarray(biases, dtype=np.float64)
+
+
+def one_filter(f: int, size: int, depth: int, per_slice: bool) -> tuple[np.ndarray, float]:
+    """One filter's preset, editable cells (one grid, or one per input slice) and bias."""
+    default = ("sobel_x", "laplacian", "gaussian_blur")[f]
+    preset = st.selectbox(t("conv.preset"), kernels.PRESETS, index=kernels.PRESETS.index(default),
+                          format_func=labeler("presets"), key=f"conv_preset_{f}")
+    k = kernels.FIXED_SIZE.get(preset, size)
+    if k != size:
+        st.caption(t("conv.fixed_size", size=k))
+    pattern = kernels.preset_kernel(preset, k, seed=f)
+    slices = depth if per_slice else 1
+    start = pattern / depth if per_slice else pattern
+    cols = st.columns(slices)
+    grids = []
+    for c in range(slices):
+        with cols[c]:
+            if per_slice:
+                st.caption(t("conv.slice_n", c=c, name=t(f"conv.channels.{c}")))
+            edited = grid_editor(kernels.grid_to_cells(start), key=f"conv_cells_{f}_{c}_{preset}_{k}")
+            grids.append(conv_state.parse_or_keep(edited, f"kernel_{f}_{c}_{preset}_{k}",
+                                                   t("conv.kernel_name", n=f + 1)))
+    weights = np.stack(grids, axis=-1) if per_slice else kernels.stack_filter(grids[0], depth)
+    bias = st.number_input(t("conv.bias"), -1000.0, 1000.0, 0.0, 1.0, key=f"conv_bias_{f}")
+    return weights, float(bias)
+
+
+def hyperparameters() -> dict:
+    """Stride per axis, padding mode (and P for explicit), dilation."""
+    c1, c2 = st.columns(2)
+    sh = c1.slider(t("conv.stride_h"), 1, 4, 1, key="conv_sh")
+    sw = c2.slider(t("conv.stride_w"), 1, 4, 1, key="conv_sw")
+    mode = st.radio(t("conv.padding"), PADDINGS, format_func=labeler("conv.paddings"),
+                    key="conv_padding", horizontal=True)
+    padding: object = mode
+    if mode == "explicit":
+        padding = int(st.number_input(t("conv.pad_amount"), 0, 6, 1, key="conv_p"))
+    dilation = st.slider(t("conv.dilation"), 1, 3, 1, key="conv_dil")
+    return {"strides": (sh, sw), "padding": padding, "dilation": dilation}
+
+
+def show_formula(axes: tuple[output_size.AxisOutput, output_size.AxisOutput]) -> None:
+    """The output-size formula per axis with the real numbers, and what floor/padding did."""
+    st.subheader(t("conv.formula_heading"))
+    st.latex(formulas.GENERAL_OUTPUT_SIZE)
+    st.caption(t("conv.formula_legend"))
+    for axis, symbol, name in zip(axes, ("O_H", "O_W"), ("rows", "cols")):
+        st.latex(formulas.output_size_latex(axis, symbol))
+        if not axis.ok:
+            continue
+        if axis.unused:
+            st.caption(t("conv.unused", n=axis.unused, axis=t(f"conv.axis.{name}"),
+                         numerator=axis.numerator, stride=axis.stride))
+        if axis.pad_before != axis.pad_after:
+            st.caption(t("conv.uneven_padding", before=axis.pad_before, after=axis.pad_after,
+                         axis=t(f"conv.axis.{name}")))
+
+
+def padding_mask(shape: tuple[int, int], pads) -> np.ndarray:
+    """(H+pt+pb, W+pl+pr) bool, True on the padding border."""
+    (pt, pb), (pl, pr) = pads
+    mask = np.ones((shape[0] + pt + pb, shape[1] + pl + pr), dtype=bool)
+    mask[pt:pt + shape[0], pl:pl + shape[1]] = False
+    return mask
+
+
+def show_layer_numbers(x: np.ndarray, kernel: np.ndarray, out_hw: tuple[int, int]) -> None:
+    """Output shape, parameter count and multiply-adds, each with its formula and numbers."""
+    k, _, c_in, c_out = kernel.shape
+    params = layers.conv2d_params(k, k, c_in, c_out)
+    macs = conv.conv_macs(out_hw, (k, k), c_in, c_out)
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("conv.output_shape"), f"{out_hw[0]} × {out_hw[1]} × {c_out}")
+    m1.caption(t("conv.output_shape_formula"))
+    m2.metric(t("conv.params"), f"{params:,}")
+    m2.caption(f"({k}·{k}·{c_in} + 1)·{c_out} = {params:,}")
+    m3.metric(t("conv.macs"), f"{macs:,}")
+    m3.caption(f"{out_hw[0]}·{out_hw[1]}·{k}·{k}·{c_in}·{c_out} = {macs:,}")
+
+
+def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) -> None:
+    """Padded input, then per filter: kernel, feature map and its ReLU."""
+    padded, pads = conv.pad_input(x[None], hp["padding"], kernel.shape[:2], hp["strides"], hp["dilation"])
+    mask = padding_mask(x.shape[:2], pads)
+    title = t("conv.padded_input", h=padded.shape[1], w=padded.shape[2])
+    if x.shape[2] == 3:
+        fig = heatmaps.image_figure(padded[0], title)
+        fig.add_trace(heatmaps.go.Heatmap(z=np.where(mask, 1.0, np.nan), showscale=False, hoverinfo="skip",
+                                          colorscale=[[0, heatmaps.colors.PADDING], [1, heatmaps.colors.PADDING]]))
+    else:
+        fig = heatmaps.heatmap(padded[0, ..., 0], title, signed=False, mask=mask)
+    st.plotly_chart(fig, key="conv_padded_fig")
+    if np.any(mask):
+        st.caption(t("conv.padding_legend"))
+    for f in range(kernel.shape[3]):
+        cols = st.columns([1, 1.4, 1.4])
+        with cols[0]:
+            kernel_view(kernel[..., f], f)
+        cols[1].plotly_chart(heatmaps.heatmap(fmaps[..., f], t("conv.feature_map", n=f + 1)),
+                             key=f"conv_fmap_{f}")
+        cols[2].plotly_chart(heatmaps.heatmap(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1)),
+                             key=f"conv_relu_{f}")
+
+
+def kernel_view(weights: np.ndarray, f: int) -> None:
+    """A filter (K, K, C) as one heat map per input slice."""
+    depth = weights.shape[2]
+    for c in range(depth):
+        name = t("conv.kernel_title", n=f + 1) if depth == 1 else t("conv.kernel_slice_title", n=f + 1,
+                                                                       c=c, name=t(f"conv.channels.{c}"))
+        st.plotly_chart(heatmaps.heatmap(weights[..., c], name, height=200 if depth > 1 else 260),
+                        key=f"conv_kernel_{f}_{c}")
+    if depth > 1:
+        st.caption(t("conv.depth_rule", depth=depth))
+
+
+def region(axes, small: bool) -> tuple[int, int, int, int]:
+    """Output rows r0..r1 and cols c0..c1 (exclusive ends) that the step-through covers."""
+    oh, ow = axes[0].output, axes[1].output
+    if small:
+        return 0, oh, 0, ow
+    c1, c2 = st.columns(2)
+    r0 = c1.slider(t("conv.zoom_row"), 0, max(oh - ZOOM, 0), max(oh // 2 - ZOOM // 2, 0), key="conv_zoom_r")
+    q0 = c2.slider(t("conv.zoom_col"), 0, max(ow - ZOOM, 0), max(ow // 2 - ZOOM // 2, 0), key="conv_zoom_c")
+    return r0, min(r0 + ZOOM, oh), q0, min(q0 + ZOOM, ow)
+
+
+def step_through(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, fmaps: np.ndarray, hp: dict,
+                 axes) -> None:
+    """Move the window position by position, with the products and their sum from conv_trace."""
+    st.subheader(t("conv.step_heading"))
+    small = max(x.shape[:2]) <= 16
+    f = 0
+    if kernel.shape[3] > 1:
+        f = st.radio(t("conv.step_filter"), range(kernel.shape[3]), format_func=formatter("conv.filter_n", "n", 1),
+                     key="conv_step_filter", horizontal=True)
+    ch = 0
+    if x.shape[2] > 1:
+        ch = st.radio(t("conv.step_channel"), range(x.shape[2]), format_func=labeler("conv.channels"),
+                      key="conv_step_channel", horizontal=True)
+    r0, r1, c0, c1 = region(axes, small)
+    positions = [(r, c) for r in range(r0, r1) for c in range(c0, c1)]
+    traces = [conv.conv_trace(x, kernel, bias, row=r, col=c, filter=f, **hp) for r, c in positions]
+    padded, pads = conv.pad_input(x[None], hp["padding"], kernel.shape[:2], hp["strides"], hp["dilation"])
+    (pt, _), (pl, _) = pads
+    # the part of the padded input the region's windows read, in original-input coordinates
+    top = min(int(tr.in_rows.min()) for tr in traces)
+    bottom = max(int(tr.in_rows.max()) for tr in traces)
+    left = min(int(tr.in_cols.min()) for tr in traces)
+    right = max(int(tr.in_cols.max()) for tr in traces)
+    crop = padded[0, top + pt:bottom + pt + 1, left + pl:right + pl + 1, ch]
+    mask = padding_mask(x.shape[:2], pads)[top + pt:bottom + pt + 1, left + pl:right + pl + 1]
+    windows = [[(int(a), int(b)) for a in tr.in_rows for b in tr.in_cols] for tr in traces]
+    captions = [f"({tr.row}, {tr.col}): " + formulas.products_sum(tr.window, tr.weights, tr.total)
+                + (f" {formulas.signed(tr.bias)} = {formulas.fmt(tr.result)}" if tr.bias else "") for tr in traces]
+    chosen = st.select_slider(t("conv.position"), options=list(range(len(positions))),
+                              format_func=lambda i: f"{positions[i][0]}, {positions[i][1]}", key="conv_pos")
+    chosen = min(int(chosen), len(positions) - 1)
+    fig = stepper.window_stepper(
+        crop, fmaps[r0:r1, c0:c1, f], windows, positions, captions,
+        input_title=t("conv.step_input"), output_title=t("conv.step_output"),
+        play=t("conv.play"), pause=t("conv.pause"), input_mask=mask, start=chosen, signed_input=False,
+        input_origin=(top, left), output_origin=(r0, c0))
+    st.plotly_chart(fig, key="conv_stepper_fig")
+    show_trace_numbers(traces[chosen], fmaps[traces[chosen].row, traces[chosen].col, f])
+
+
+def show_trace_numbers(tr: conv.ConvTrace, shown_value: float) -> None:
+    """The window, the weights and their products for one position, written out."""
+    st.markdown(t("conv.trace_heading", row=tr.row, col=tr.col, n=tr.filter + 1))
+    for c in range(tr.window.shape[2]):
+        cols = st.columns(3)
+        label = "" if tr.window.shape[2] == 1 else f" · {t(f'conv.channels.{c}')}"
+        cols[0].plotly_chart(heatmaps.heatmap(tr.window[..., c], t("conv.window") + label, signed=False,
+                                              mask=tr.is_padding, height=230), key=f"conv_tr_win_{c}")
+        cols[1].plotly_chart(heatmaps.heatmap(tr.weights[..., c], t("conv.weights") + label, height=230),
+                             key=f"conv_tr_w_{c}")
+        cols[2].plotly_chart(heatmaps.heatmap(tr.products[..., c], t("conv.products") + label, height=230),
+                             key=f"conv_tr_p_{c}")
+    st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=60) + "\n"
+            + t("conv.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None)
+    st.caption(t("conv.trace_matches", value=formulas.fmt(shown_value)))
+
+
+st.title(t("conv.heading"))
+st.caption(t("conv.intro"))
+controls, results = st.columns([1, 2.3], gap="large")
+with controls:
+    x = None
+    with guarded():
+        x = choose_input()
+    if x is None:
+        st.stop()
+    hp = hyperparameters()
+    st.markdown(f"**{t('conv.filters_heading')}**")
+    kernel, bias = filter_controls(x.shape[2])
+
+with results:
+    with guarded():
+        axes = output_size.conv_output_hw(x.shape[:2], kernel.shape[:2], hp["strides"], hp["padding"],
+                                          hp["dilation"])
+        show_formula(axes)
+        output_size.require_ok(axes)
+        fmaps = conv.conv2d(x[None], kernel, bias, **hp)[0]
+        show_layer_numbers(x, kernel, fmaps.shape[:2])
+        show_maps(x, kernel, fmaps, hp)
+        step_through(x, kernel, bias, fmaps, hp, axes)

@@ -1,0 +1,150 @@
+"""AppTest: the convolution playground runs, reacts to every control, shows the engine's numbers,
+and turns bad input into messages."""
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import conv, datasets, kernels, output_size
+from tests.app.helpers import assert_no_exception, open_page, shown_text
+from ui.i18n import translate
+
+PAGE = "pages/conv.py"
+
+
+def metric(at, label_key, lang="en"):
+    label = translate(lang, label_key)
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def at():
+    page = open_page(PAGE, lang="en")
+    assert_no_exception(page)
+    return page
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_page_renders_in_both_languages(lang):
+    page = open_page(PAGE, lang=lang)
+    assert_no_exception(page)
+    assert page.title[0].value == translate(lang, "conv.heading")
+    assert not page.error
+
+
+def test_default_photo_output_shape_matches_engine(at):
+    # default: cat photo, gray, working size 128 -> 85x128, 3x3 kernel, valid, stride 1
+    h, w = 85, 128
+    assert metric(at, "conv.output_shape") == f"{h - 2} × {w - 2} × 1"
+    assert metric(at, "conv.params") == "10"
+
+
+def test_stride_padding_dilation_change_the_numbers(at):
+    at.slider(key="conv_sh").set_value(2).run()
+    at.slider(key="conv_sw").set_value(3).run()
+    at.radio(key="conv_padding").set_value("explicit").run()
+    at.number_input(key="conv_p").set_value(2).run()
+    at.slider(key="conv_dil").set_value(2).run()
+    axes = output_size.conv_output_hw((85, 128), (3, 3), (2, 3), 2, 2)
+    assert metric(at, "conv.output_shape") == f"{axes[0].output} × {axes[1].output} × 1"
+    assert any(f"= {axes[0].output}" in el.value for el in at.latex)
+    at.slider(key="conv_k").set_value(5).run()
+    at.radio(key="conv_padding").set_value("same").run()
+    assert metric(at, "conv.output_shape") == "43 × 43 × 1"  # ceil(85/2) x ceil(128/3)
+    assert_no_exception(at)
+
+
+def test_rgb_filters_have_depth_three_and_more_filters_add_maps(at):
+    at.radio(key="conv_color").set_value("rgb").run()
+    at.number_input(key="conv_filters").set_value(2).run()
+    assert metric(at, "conv.params") == "56"  # (3*3*3 + 1) * 2
+    assert metric(at, "conv.output_shape").endswith("× 2")
+    assert translate("en", "conv.depth_rule", depth=3) in shown_text(at)
+    assert_no_exception(at)
+
+
+def test_curve_detector_grid_gives_6600_from_the_engine(at):
+    at.radio(key="conv_source").set_value("grid").run()
+    at.selectbox(key="conv_grid").set_value("curve_receptive_field").run()
+    at.selectbox(key="conv_preset_0").set_value("curve_detector").run()
+    assert metric(at, "conv.output_shape") == "1 × 1 × 1"
+    expected = conv.conv_trace(datasets.GRIDS["curve_receptive_field"][..., None],
+                               kernels.preset_kernel("curve_detector")[..., None, None]).result
+    assert expected == 6600
+    assert any("= 6600" in str(c.value) for c in at.code)
+    at.selectbox(key="conv_grid").set_value("curve_elsewhere").run()
+    assert any("0 = 0" in str(c.value) for c in at.code)
+
+
+def test_each_source_renders(at):
+    for source in ("digit", "shape", "grid", "photo"):
+        at.radio(key="conv_source").set_value(source).run()
+        assert_no_exception(at)
+        assert at.metric, source
+
+
+def test_upload_valid_then_corrupt_keeps_the_last_good_image(at):
+    at.radio(key="conv_source").set_value("upload").run()
+    assert translate("en", "conv.upload_hint") in shown_text(at)
+    img = (np.arange(20 * 30 * 3) % 256).astype(np.uint8).reshape(20, 30, 3)
+    at.file_uploader(key="conv_upload").set_value(("a.png", png_bytes(img), "image/png")).run()
+    assert metric(at, "conv.output_shape") == "18 × 28 × 1"
+    at.file_uploader(key="conv_upload").set_value(("b.png", b"\x89PNG not really", "image/png")).run()
+    assert_no_exception(at)
+    assert at.error and "image" in at.error[0].value.lower()
+    assert metric(at, "conv.output_shape") == "18 × 28 × 1"
+
+
+def test_impossible_combination_is_explained_not_raised(at):
+    at.radio(key="conv_source").set_value("grid").run()  # 5x5 grid
+    at.selectbox(key="conv_preset_0").set_value("box_blur").run()
+    at.slider(key="conv_k").set_value(7).run()
+    assert_no_exception(at)
+    msg = translate("en", "errors.kernel_too_large", effective_kernel=7, padded_input=5)
+    assert msg in [e.value for e in at.error]
+    assert any("✗" in el.value for el in at.latex)
+
+
+def test_bad_kernel_cell_shows_message_and_keeps_previous_kernel(at):
+    at.radio(key="conv_source").set_value("grid").run()
+    before = metric(at, "conv.output_shape")
+    editor = next(d for d in at.data_editor if d.key and d.key.startswith("conv_cells_0_"))
+    at.session_state[editor.key] = {"edited_rows": {1: {"1": "abc"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert_no_exception(at)
+    assert translate("en", "errors.not_numeric_cell", name="Filter 1", row=2, col=2, value="abc") in [e.value for e in at.error]
+    assert metric(at, "conv.output_shape") == before
+    at.session_state[editor.key] = {"edited_rows": {0: {"0": ""}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert translate("en", "errors.empty_cell", name="Filter 1", row=1, col=1) in [e.value for e in at.error]
+    at.session_state[editor.key] = {"edited_rows": {0: {"0": "nan"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert translate("en", "errors.nonfinite_cell", name="Filter 1", row=1, col=1) in [e.value for e in at.error]
+
+
+def test_editing_a_kernel_cell_changes_the_feature_map(at):
+    at.radio(key="conv_source").set_value("grid").run()
+    first = [str(c.value) for c in at.code]
+    editor = next(d for d in at.data_editor if d.key and d.key.startswith("conv_cells_0_"))
+    at.session_state[editor.key] = {"edited_rows": {1: {"1": "5"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert [str(c.value) for c in at.code] != first
+    assert not at.error
+
+
+def test_page_never_imports_tensorflow():
+    code = ("import sys; from tests.app.helpers import open_page; at = open_page('pages/conv.py');"
+            "assert not at.exception; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False False"
