@@ -25,6 +25,7 @@ def test_flatten_matches_keras_nhwc(n, h, w, c, seed):
     np.testing.assert_array_equal(out, ref)
 
 
+@pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
 @pytest.mark.parametrize("dtype,rtol", [("float32", 1e-5), ("float64", 1e-12)])
 @SETTINGS
 @given(n=st.integers(1, 4), d=st.integers(1, 12), u=st.integers(1, 6),
