@@ -241,10 +241,15 @@ def kernel_view(weights: np.ndarray, f: int) -> None:
     for c in range(depth):
         name = t("conv.kernel_title", n=f + 1) if depth == 1 else t("conv.kernel_slice_title", n=f + 1,
                                                                        c=c, name=t(f"conv.channels.{c}"))
-        st.plotly_chart(heatmaps.heatmap(weights[..., c], name, height=200 if depth > 1 else 260),
-                        key=f"conv_kernel_{f}_{c}")
+        st.plotly_chart(heatmaps.heatmap(weights[..., c], name, height=cell_height(weights.shape[0]),
+                                         colorbar=False), key=f"conv_kernel_{f}_{c}")
     if depth > 1:
         st.caption(t("conv.depth_rule", depth=depth))
+
+
+def cell_height(rows: int) -> int:
+    """A figure height that leaves each of `rows` cells room for its number."""
+    return int(min(420, max(200, 36 * rows + 70)))
 
 
 def region(axes, small: bool) -> tuple[int, int, int, int]:
@@ -304,11 +309,12 @@ def show_trace_numbers(tr: conv.ConvTrace, shown_value: float) -> None:
     for c in range(tr.window.shape[2]):
         cols = st.columns(3)
         label = "" if tr.window.shape[2] == 1 else f" · {t(f'conv.channels.{c}')}"
+        size = {"height": cell_height(tr.window.shape[0]), "colorbar": False}
         cols[0].plotly_chart(heatmaps.heatmap(tr.window[..., c], t("conv.window") + label, signed=False,
-                                              mask=tr.is_padding, height=230), key=f"conv_tr_win_{c}")
-        cols[1].plotly_chart(heatmaps.heatmap(tr.weights[..., c], t("conv.weights") + label, height=230),
+                                              mask=tr.is_padding, **size), key=f"conv_tr_win_{c}")
+        cols[1].plotly_chart(heatmaps.heatmap(tr.weights[..., c], t("conv.weights") + label, **size),
                              key=f"conv_tr_w_{c}")
-        cols[2].plotly_chart(heatmaps.heatmap(tr.products[..., c], t("conv.products") + label, height=230),
+        cols[2].plotly_chart(heatmaps.heatmap(tr.products[..., c], t("conv.products") + label, **size),
                              key=f"conv_tr_p_{c}")
     st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=60) + "\n"
             + t("conv.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None)

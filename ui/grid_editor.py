@@ -8,6 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+CELL_WIDTH = 44  # pixels: a 7x7 kernel fits the controls column without scrolling
+
 
 def grid_editor(cells: list[list[str]], key: str, *, height: int | None = None) -> list[list[object]]:
     """Draw `cells` (R rows of C strings) as an editable table and return the edited cells.
@@ -16,7 +18,7 @@ def grid_editor(cells: list[list[str]], key: str, *, height: int | None = None) 
     """
     cols = len(cells[0]) if cells else 0
     frame = pd.DataFrame(cells, columns=[str(c) for c in range(cols)], dtype="string")
-    config = {str(c): st.column_config.TextColumn(str(c), width="small") for c in range(cols)}
+    config = {str(c): st.column_config.TextColumn(str(c), width=CELL_WIDTH) for c in range(cols)}
     edited = st.data_editor(frame, key=key, column_config=config, hide_index=False,
                             num_rows="fixed", width="content", height=height or "auto")
     return [[None if pd.isna(v) else v for v in row] for row in edited.astype(object).values.tolist()]

@@ -1,4 +1,7 @@
-"""Translations: every user-facing string lives in `ui/locales/<lang>.toml`, never in page code.
+"""Translations: every user-facing string lives in `ui/locales/<lang>/*.toml`, never in page code.
+
+Each page keeps its texts in its own file (`conv.toml`, ...); the files of a language are
+merged, and a key defined in two files is an error.
 
 `translate(lang, key, **params)` is pure (tested for every key in every language);
 `t(key, **params)` reads the session's language. Keys are "section.name" after flattening
@@ -30,9 +33,16 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
-    """All texts of one language, flattened."""
-    with open(LOCALE_DIR / f"{lang}.toml", "rb") as fh:
-        return _flatten(tomllib.load(fh))
+    """All texts of one language, flattened, from every TOML file of ui/locales/<lang>/."""
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang).glob("*.toml")):
+        with open(path, "rb") as fh:
+            texts = _flatten(tomllib.load(fh))
+        clash = merged.keys() & texts.keys()
+        if clash:
+            raise ValueError(f"{path.name} redefines {sorted(clash)[:5]}")
+        merged.update(texts)
+    return merged
 
 
 def translate(lang: str, key: str, **params: object) -> str:

@@ -6,6 +6,9 @@ page is registered in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+APP_DIR = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,17 @@ class PageInfo:
 HOME = PageInfo("pages/home.py", "home", ":material/home:", "home")
 
 # The teaching pages, in the order of the course chapter.
-LESSONS: list[PageInfo] = [
+PLANNED: list[PageInfo] = [
     PageInfo("pages/conv.py", "conv", ":material/blur_on:", "convolution"),
+    PageInfo("pages/pooling.py", "pool", ":material/grid_view:", "pooling"),
+    PageInfo("pages/forward.py", "forward", ":material/account_tree:", "forward-pass"),
+    PageInfo("pages/softmax_dropout.py", "softmax", ":material/percent:", "softmax-dropout"),
+    PageInfo("pages/harris.py", "harris", ":material/crop_free:", "hand-made-features"),
+    PageInfo("pages/batchnorm.py", "bn", ":material/equalizer:", "batchnorm"),
+    PageInfo("pages/optimizers.py", "opt", ":material/trending_down:", "optimizers"),
 ]
+# A planned page is listed once its file exists, so pages can land one at a time.
+LESSONS: list[PageInfo] = [p for p in PLANNED if (APP_DIR / p.path).is_file()]
 
 
 def all_pages() -> list[PageInfo]:

@@ -28,17 +28,21 @@ def _layout(fig: go.Figure, title: str, height: int | None, rows: int, cols: int
         height=height or int(min(420, max(220, 260 * rows / max(cols, 1) + 60))),
         plot_bgcolor="white",
     )
-    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", tickmode="auto",
-                     nticks=min(cols, 8) + 1, side="top")
+    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", side="top", **_ticks(cols))
     fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x",
-                     scaleratio=1, constrain="domain", nticks=min(rows, 8) + 1)
+                     scaleratio=1, constrain="domain", **_ticks(rows))
     return fig
+
+
+def _ticks(count: int) -> dict:
+    """Every index on a small grid, a few round ones on a large one."""
+    return {"tickmode": "linear", "tick0": 0, "dtick": 1} if count <= TEXT_LIMIT else {"nticks": 8}
 
 
 def heatmap(values: np.ndarray, title: str = "", *, signed: bool = True, mask: np.ndarray | None = None,
             show_values: bool | None = None, rect: tuple[int, int, int, int] | None = None,
             cell: tuple[int, int] | None = None, height: int | None = None,
-            zrange: tuple[float, float] | None = None) -> go.Figure:
+            zrange: tuple[float, float] | None = None, colorbar: bool = True) -> go.Figure:
     """A heat map of `values` (R, C).
 
     mask: (R, C) bool, True where a cell is padding; drawn in its own grey over the data.
@@ -56,7 +60,7 @@ def heatmap(values: np.ndarray, title: str = "", *, signed: bool = True, mask: n
         z=values, zmin=zmin, zmax=zmax, colorscale=colors.DIVERGING if signed else colors.GRAY,
         text=text, texttemplate="%{text}" if show_values else None, textfont={"size": 11},
         hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>", xgap=1 if show_values else 0,
-        ygap=1 if show_values else 0, colorbar={"thickness": 10, "len": 0.8},
+        ygap=1 if show_values else 0, colorbar={"thickness": 10, "len": 0.8}, showscale=colorbar,
     ))
     if mask is not None and np.any(mask):
         overlay = np.where(mask, 1.0, np.nan)

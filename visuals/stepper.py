@@ -92,9 +92,10 @@ def window_stepper(inputs: np.ndarray, outputs: np.ndarray, windows: list[list[t
                   "steps": [{"label": f"{r},{c}", "method": "animate", "args": [[str(i)], animate]}
                             for i, (r, c) in enumerate(out_cells)]}],
     )
+    small_ticks = {"tickmode": "linear", "dtick": 1}
     for axis in ("xaxis", "xaxis2"):
-        fig.layout[axis].update(showgrid=False, zeroline=False, constrain="domain")
+        fig.layout[axis].update(showgrid=False, zeroline=False, constrain="domain", **small_ticks)
     for axis, anchor in (("yaxis", "x"), ("yaxis2", "x2")):
         fig.layout[axis].update(showgrid=False, zeroline=False, autorange="reversed",
-                                scaleanchor=anchor, constrain="domain")
+                                scaleanchor=anchor, constrain="domain", **small_ticks)
     return fig

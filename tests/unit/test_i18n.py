@@ -37,6 +37,19 @@ def test_every_engine_error_has_a_message(lang):
         assert placeholders(texts[f"errors.{key}"]) <= set(params), key
 
 
+def test_a_key_defined_twice_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "a.toml").write_text('[x]\ny = "1"\n')
+    (tmp_path / "en" / "b.toml").write_text('[x]\ny = "2"\n')
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="redefines"):
+            i18n.catalog("en")
+    finally:
+        i18n.catalog.cache_clear()
+
+
 def test_translate_formats_and_falls_back():
     assert i18n.translate("en", "errors.stride_lt_1", stride=0) == "Stride must be at least 1 (got 0)."
     assert "0" in i18n.translate("ko", "errors.stride_lt_1", stride=0)
