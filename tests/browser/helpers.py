@@ -64,3 +64,29 @@ def assert_no_error_elements(pg: Page) -> None:
     """No Streamlit exception box and no error alert is on the page."""
     expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
     expect(pg.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+
+
+def choose(pg: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` and wait for the rerun."""
+    before = runs(pg)
+    box = pg.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(option)  # filters a long (virtualised) option list down to the one wanted
+    pg.get_by_role("option", name=option, exact=True).click()
+    wait_for_rerun(pg, before)
+
+
+def click_text(pg: Page, text: str) -> None:
+    """Click the element showing exactly `text` (a radio option, a tab) and wait for the rerun."""
+    before = runs(pg)
+    pg.get_by_text(text, exact=True).first.click()
+    wait_for_rerun(pg, before)
+
+
+def press_slider(pg: Page, label: str, key: str, times: int = 1) -> None:
+    """Move the slider labelled `label` with the keyboard, waiting for each rerun."""
+    slider = pg.get_by_role("slider", name=label)
+    for _ in range(times):
+        before = runs(pg)
+        slider.press(key)
+        wait_for_rerun(pg, before)

@@ -1,0 +1,66 @@
+"""Browser: the convolution playground in Chromium: renders in both languages, controls update the
+numbers the engine computes, and a corrupt upload gives a message while the page keeps working."""
+import pytest
+from playwright.sync_api import expect
+
+from engine import output_size
+from tests.browser.conftest import screenshot
+from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app,
+                                   press_slider, runs, wait_for_rerun)
+from ui.i18n import translate
+
+pytestmark = pytest.mark.browser
+PATH = "convolution"
+
+
+def metric_value(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_page_renders_in_both_languages(page, app_url, lang):
+    open_app(page, app_url, PATH, lang)
+    expect(page.get_by_role("heading", name=translate(lang, "conv.heading"))).to_be_visible()
+    assert page.locator(".js-plotly-plot").count() >= 5
+    assert_no_error_elements(page)
+    screenshot(page, f"conv-photo-{lang}")
+
+
+def test_stride_and_kernel_change_the_output_shape(page, app_url):
+    open_app(page, app_url, PATH, "en")
+    assert metric_value(page, "Output shape") == "83 × 126 × 1"
+    press_slider(page, translate("en", "conv.stride_h"), "ArrowRight")
+    h = output_size.conv_output_hw((85, 128), (3, 3), (2, 1))[0].output
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Output shape")
+           .locator('[data-testid="stMetricValue"]')).to_have_text(f"{h} × 126 × 1")
+    click_text(page, translate("en", "conv.paddings.same"))
+    assert metric_value(page, "Output shape") == "43 × 128 × 1"
+    assert_no_error_elements(page)
+
+
+def test_course_curve_example_shows_6600(page, app_url):
+    open_app(page, app_url, PATH, "en")
+    click_text(page, translate("en", "conv.sources.grid"))
+    choose(page, translate("en", "conv.grid"), translate("en", "grids.curve_receptive_field"))
+    choose(page, translate("en", "conv.preset"), translate("en", "presets.curve_detector"))
+    code = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert "50×30 + 20×30 + 50×30 + 50×30 + 50×30 = 6600" in code
+    assert metric_value(page, "Output shape") == "1 × 1 × 1"
+    screenshot(page, "conv-curve-en")
+
+
+def test_corrupt_upload_shows_a_message_and_keeps_working(page, app_url, tmp_path):
+    open_app(page, app_url, PATH, "ko")
+    click_text(page, translate("ko", "conv.sources.upload"))
+    bad = tmp_path / "photo.png"
+    bad.write_bytes(b"definitely not a png")
+    before = runs(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
+    wait_for_rerun(page, before)
+    alert = page.locator('[data-testid="stAlertContentError"]')
+    expect(alert).to_contain_text(translate("ko", "image_reasons.not_an_image"))
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    screenshot(page, "conv-bad-upload-ko")
+    click_text(page, translate("ko", "conv.sources.shape"))
+    assert metric_value(page, translate("ko", "conv.output_shape")) == "22 × 22 × 1"
