@@ -14,6 +14,12 @@ from engine.errors import EngineError, as_float_array, require_finite
 from engine.output_size import AxisOutput, require_ok
 from engine.pooling import pool2d, pool_output_hw
 
+# The course's 4x4 max-pool grid with a fifth row and column: 2x2 'valid' pooling never reads
+# the 9 in the bottom-right corner; 'same' pads the map to 6x6 and keeps it.
+ODD_GRID = np.array([[1, 1, 2, 4, 3], [5, 6, 7, 8, 2], [3, 2, 1, 0, 1], [1, 2, 3, 4, 6],
+                     [2, 0, 5, 1, 9]], dtype=np.float64)
+ODD_GRID.flags.writeable = False
+
 
 def _axis_counts(axis: AxisOutput) -> np.ndarray:
     """(padded_input,) how many windows cover each padded position along one axis."""

@@ -341,6 +341,7 @@ with results:
         show_formula(axes)
         output_size.require_ok(axes)
         fmaps = conv.conv2d(x[None], kernel, bias, **hp)[0]
+        st.session_state["conv_last_fmaps"] = fmaps  # the pooling page pools these maps
         show_layer_numbers(x, kernel, fmaps.shape[:2])
         show_maps(x, kernel, fmaps, hp)
         step_through(x, kernel, bias, fmaps, hp, axes)
