@@ -5,9 +5,9 @@ Run from the repository root:  python -m benchmarks.conv
 Case A: 1x256x256x3 input, 3x3x3x8 kernel, stride 1, 'same'.
 Case B: 32x28x28x32 input, 3x3x32x64 kernel, stride 1, 'valid'.
 All float32. The three implementations are first checked to agree, then timed: engine and
-TensorFlow alternate call by call (so a busy machine slows both alike), TensorFlow including
-`.numpy()` of its result since the engine returns NumPy arrays; median of many repetitions
-after a warm-up. The naive loop (case A only) is slow and runs a few times.
+TensorFlow in alternating blocks of calls (so a change in the machine's load hits both alike),
+TensorFlow including `.numpy()` of its result since the engine returns NumPy arrays; median
+of many repetitions after a warm-up. The naive loop (case A only) is slow and runs a few times.
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ import tensorflow as tf  # noqa: E402
 from engine.conv import conv2d  # noqa: E402
 
 CASES = {
-    "A": ((1, 256, 256, 3), (3, 3, 3, 8), "same", 300),
-    "B": ((32, 28, 28, 32), (3, 3, 32, 64), "valid", 100),
+    "A": ((1, 256, 256, 3), (3, 3, 3, 8), "same", 400),
+    "B": ((32, 28, 28, 32), (3, 3, 32, 64), "valid", 150),
 }
 WARMUP = 10
+ROUNDS = 10
 LOOP_REPEATS = 3
 
 
@@ -63,16 +64,25 @@ def _time_once(func) -> float:
     return time.perf_counter() - start
 
 
-def _interleaved_medians(funcs: list, repeats: int) -> list[float]:
-    """Median seconds of each function, calling them in turn (order alternating) `repeats` times."""
+def _medians_in_rounds(funcs: list, repeats: int) -> list[float]:
+    """Median seconds per call of each function over `repeats` calls.
+
+    The calls run in ROUNDS rounds; in each round every function gets a block of
+    repeats/ROUNDS back-to-back calls, the order of the blocks alternating between rounds.
+    A change in the machine's load then hits all functions alike, while no function runs
+    right after another one's call (TensorFlow's worker threads keep spinning for a while
+    after each of its calls, which would slow down whatever runs next).
+    """
     for func in funcs:
         for _ in range(WARMUP):
             func()
     times: list[list[float]] = [[] for _ in funcs]
-    for rep in range(repeats):
-        order = range(len(funcs)) if rep % 2 == 0 else reversed(range(len(funcs)))
+    for rnd in range(ROUNDS):
+        order = list(range(len(funcs)))
+        if rnd % 2:
+            order.reverse()
         for i in order:
-            times[i].append(_time_once(funcs[i]))
+            times[i].extend(_time_once(funcs[i]) for _ in range(max(1, repeats // ROUNDS)))
     return [statistics.median(t) for t in times]
 
 
@@ -107,7 +117,7 @@ def main() -> None:
         _check("engine", engine(), ref)
         if name == "A":
             _check("naive loop", naive_loop_conv2d(x, kernel, padding), ref)
-        t_engine, t_tf = _interleaved_medians([engine, tensorflow], repeats)
+        t_engine, t_tf = _medians_in_rounds([engine, tensorflow], repeats)
         ratios[name] = t_engine / t_tf
         print(f"case {name}: x{xshape} k{kshape} {padding}: engine {t_engine * 1e3:.3f} ms, "
               f"tf {t_tf * 1e3:.3f} ms, engine/tf {ratios[name]:.2f}")
