@@ -217,9 +217,7 @@ def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) ->
     mask = padding_mask(x.shape[:2], pads)
     title = t("conv.padded_input", h=padded.shape[1], w=padded.shape[2])
     if x.shape[2] == 3:
-        fig = heatmaps.image_figure(padded[0], title)
-        fig.add_trace(heatmaps.go.Heatmap(z=np.where(mask, 1.0, np.nan), showscale=False, hoverinfo="skip",
-                                          colorscale=[[0, heatmaps.colors.PADDING], [1, heatmaps.colors.PADDING]]))
+        fig = heatmaps.image_figure(padded[0], title, mask=mask)
     else:
         fig = heatmaps.heatmap(padded[0, ..., 0], title, signed=False, mask=mask)
     st.plotly_chart(fig, key="conv_padded_fig")
@@ -236,15 +234,19 @@ def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) ->
 
 
 def kernel_view(weights: np.ndarray, f: int) -> None:
-    """A filter (K, K, C) as one heat map per input slice."""
+    """A filter (K, K, C): one heat map per input slice, in one chart."""
     depth = weights.shape[2]
-    for c in range(depth):
-        name = t("conv.kernel_title", n=f + 1) if depth == 1 else t("conv.kernel_slice_title", n=f + 1,
-                                                                       c=c, name=t(f"conv.channels.{c}"))
-        st.plotly_chart(heatmaps.heatmap(weights[..., c], name, height=cell_height(weights.shape[0]),
-                                         colorbar=False), key=f"conv_kernel_{f}_{c}")
-    if depth > 1:
-        st.caption(t("conv.depth_rule", depth=depth))
+    if depth == 1:
+        st.plotly_chart(heatmaps.heatmap(weights[..., 0], t("conv.kernel_title", n=f + 1),
+                                         height=cell_height(weights.shape[0]), colorbar=False),
+                        key=f"conv_kernel_{f}")
+        return
+    panels = [{"values": weights[..., c], "title": t("conv.slice_n", c=c, name=t(f"conv.channels.{c}"))}
+              for c in range(depth)]
+    st.markdown(f"**{t('conv.kernel_title', n=f + 1)}**")
+    st.plotly_chart(heatmaps.heatmap_panels(panels, columns=1, height_per_row=cell_height(weights.shape[0]) - 50),
+                    key=f"conv_kernel_{f}")
+    st.caption(t("conv.depth_rule", depth=depth))
 
 
 def cell_height(rows: int) -> int:
@@ -289,7 +291,7 @@ def step_through(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, fmaps: np.
     crop = padded[0, top + pt:bottom + pt + 1, left + pl:right + pl + 1, ch]
     mask = padding_mask(x.shape[:2], pads)[top + pt:bottom + pt + 1, left + pl:right + pl + 1]
     windows = [[(int(a), int(b)) for a in tr.in_rows for b in tr.in_cols] for tr in traces]
-    captions = [f"({tr.row}, {tr.col}): " + formulas.products_sum(tr.window, tr.weights, tr.total)
+    captions = [f"({tr.row}, {tr.col}): " + formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=6)
                 + (f" {formulas.signed(tr.bias)} = {formulas.fmt(tr.result)}" if tr.bias else "") for tr in traces]
     chosen = st.select_slider(t("conv.position"), options=list(range(len(positions))),
                               format_func=lambda i: f"{positions[i][0]}, {positions[i][1]}", key="conv_pos")
@@ -306,18 +308,18 @@ def step_through(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, fmaps: np.
 def show_trace_numbers(tr: conv.ConvTrace, shown_value: float) -> None:
     """The window, the weights and their products for one position, written out."""
     st.markdown(t("conv.trace_heading", row=tr.row, col=tr.col, n=tr.filter + 1))
+    panels = []
     for c in range(tr.window.shape[2]):
-        cols = st.columns(3)
         label = "" if tr.window.shape[2] == 1 else f" · {t(f'conv.channels.{c}')}"
-        size = {"height": cell_height(tr.window.shape[0]), "colorbar": False}
-        cols[0].plotly_chart(heatmaps.heatmap(tr.window[..., c], t("conv.window") + label, signed=False,
-                                              mask=tr.is_padding, **size), key=f"conv_tr_win_{c}")
-        cols[1].plotly_chart(heatmaps.heatmap(tr.weights[..., c], t("conv.weights") + label, **size),
-                             key=f"conv_tr_w_{c}")
-        cols[2].plotly_chart(heatmaps.heatmap(tr.products[..., c], t("conv.products") + label, **size),
-                             key=f"conv_tr_p_{c}")
+        panels += [{"values": tr.window[..., c], "title": t("conv.window") + label, "signed": False,
+                    "mask": tr.is_padding},
+                   {"values": tr.weights[..., c], "title": t("conv.weights") + label},
+                   {"values": tr.products[..., c], "title": t("conv.products") + label}]
+    st.plotly_chart(heatmaps.heatmap_panels(panels, columns=3, height_per_row=cell_height(tr.window.shape[0])),
+                    key="conv_trace_fig")
     st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=60) + "\n"
-            + t("conv.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None)
+            + t("conv.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None,
+            wrap_lines=True)
     st.caption(t("conv.trace_matches", value=formulas.fmt(shown_value)))
 
 

@@ -13,7 +13,8 @@ DIVERGING = [
     [1.0, "#8C2D04"],
 ]
 SEQUENTIAL = "Cividis"
-GRAY = "Greys_r"
+# black -> white, spelled out: figures are sent unvalidated, and Plotly.js knows no "_r" names
+GRAY = [[0.0, "#000000"], [1.0, "#FFFFFF"]]
 PADDING = "rgba(150, 150, 150, 0.55)"      # padding cells drawn over the input
 HIGHLIGHT = "#009E73"                       # Okabe-Ito bluish green: receptive field / window
 WINNER = "#CC79A7"                          # Okabe-Ito reddish purple: the max that won

@@ -21,22 +21,27 @@ def _symmetric_range(values: np.ndarray) -> tuple[float, float]:
     return (-m, m) if m > 0 else (-1.0, 1.0)
 
 
-def _layout(fig: go.Figure, title: str, height: int | None, rows: int, cols: int) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.02, "font": {"size": 15}},
-        margin={"l": 8, "r": 8, "t": 40, "b": 8},
-        height=height or int(min(420, max(220, 260 * rows / max(cols, 1) + 60))),
-        plot_bgcolor="white",
-    )
-    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", side="top", **_ticks(cols))
-    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x",
-                     scaleratio=1, constrain="domain", **_ticks(rows))
-    return fig
+def _layout(title: str, height: int | None, rows: int, cols: int) -> dict:
+    """Square cells, row 0 on top, indices along the top edge."""
+    return {
+        "title": {"text": title, "x": 0.02, "font": {"size": 15}},
+        "margin": {"l": 8, "r": 8, "t": 40, "b": 8},
+        "height": height or int(min(420, max(220, 260 * rows / max(cols, 1) + 60))),
+        "plot_bgcolor": "white",
+        "xaxis": {"showgrid": False, "zeroline": False, "constrain": "domain", "side": "top", **_ticks(cols)},
+        "yaxis": {"showgrid": False, "zeroline": False, "autorange": "reversed", "scaleanchor": "x",
+                  "scaleratio": 1, "constrain": "domain", **_ticks(rows)},
+    }
 
 
 def _ticks(count: int) -> dict:
     """Every index on a small grid, a few round ones on a large one."""
     return {"tickmode": "linear", "tick0": 0, "dtick": 1} if count <= TEXT_LIMIT else {"nticks": 8}
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """Wrap a plain spec once; validating every nested object costs more than the drawing."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def heatmap(values: np.ndarray, title: str = "", *, signed: bool = True, mask: np.ndarray | None = None,
@@ -55,41 +60,99 @@ def heatmap(values: np.ndarray, title: str = "", *, signed: bool = True, mask: n
         show_values = rows <= TEXT_LIMIT and cols <= TEXT_LIMIT
     zmin, zmax = zrange or (_symmetric_range(values) if signed else
                             (float(np.nanmin(values)), float(np.nanmax(values)) or 1.0))
-    text = [[fmt(v, 3) for v in row] for row in values]
-    fig = go.Figure(go.Heatmap(
-        z=values, zmin=zmin, zmax=zmax, colorscale=colors.DIVERGING if signed else colors.GRAY,
-        text=text, texttemplate="%{text}" if show_values else None, textfont={"size": 11},
-        hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>", xgap=1 if show_values else 0,
-        ygap=1 if show_values else 0, colorbar={"thickness": 10, "len": 0.8}, showscale=colorbar,
-    ))
+    data = [{"type": "heatmap", "z": values, "zmin": zmin, "zmax": zmax,
+             "colorscale": colors.DIVERGING if signed else colors.GRAY,
+             "colorbar": {"thickness": 10, "len": 0.8}, "showscale": colorbar,
+             **_cell_text(values, show_values)}]
     if mask is not None and np.any(mask):
-        overlay = np.where(mask, 1.0, np.nan)
-        fig.add_trace(go.Heatmap(z=overlay, colorscale=[[0, colors.PADDING], [1, colors.PADDING]],
-                                 showscale=False, hoverinfo="skip", name="padding"))
-    if rect is not None:
-        add_cell_box(fig, *rect, color=colors.HIGHLIGHT)
-    if cell is not None:
-        add_cell_box(fig, cell[0], cell[1], cell[0], cell[1], color=colors.HIGHLIGHT)
-    return _layout(fig, title, height, rows, cols)
+        data.append(padding_overlay(mask))
+    layout = _layout(title, height, rows, cols)
+    boxes = ([rect] if rect is not None else []) + ([(*cell, *cell)] if cell is not None else [])
+    layout["shapes"] = [cell_box(*box, color=colors.HIGHLIGHT) for box in boxes]
+    return _figure(data, layout)
 
 
-def add_cell_box(fig: go.Figure, r0: int, c0: int, r1: int, c1: int, *, color: str,
-                 width: float = 3, row: int | None = None, col: int | None = None) -> go.Figure:
-    """Outline the inclusive cell range rows r0..r1, cols c0..c1."""
-    kwargs = {"row": row, "col": col} if row is not None else {}
-    fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5,
-                  line={"color": color, "width": width}, **kwargs)
-    return fig
+def padding_overlay(mask: np.ndarray) -> dict:
+    """A trace that greys out the cells where `mask` is True (padding), without hover."""
+    return {"type": "heatmap", "z": np.where(mask, 1.0, np.nan), "showscale": False, "hoverinfo": "skip",
+            "colorscale": [[0, colors.PADDING], [1, colors.PADDING]], "name": "padding"}
 
 
-def image_figure(pixels: np.ndarray, title: str = "", height: int | None = None) -> go.Figure:
-    """An image (H, W, 1) gray or (H, W, 3) RGB in the 0..255 range, pixel values on hover."""
+def _cell_text(values: np.ndarray, show_values: bool) -> dict:
+    """Heatmap arguments that write each value into its cell (small grids) or only on hover.
+
+    Large maps skip the per-cell text entirely: formatting thousands of strings would cost more
+    than drawing the map.
+    """
+    if not show_values:
+        return {"hovertemplate": "(%{y}, %{x}) = %{z:.4~g}<extra></extra>"}
+    text = [[fmt(v, 3) for v in row] for row in values]
+    return {"text": text, "texttemplate": "%{text}", "textfont": {"size": 11}, "xgap": 1, "ygap": 1,
+            "hovertemplate": "(%{y}, %{x}) = %{text}<extra></extra>"}
+
+
+def cell_box(r0: int, c0: int, r1: int, c1: int, *, color: str, width: float = 3) -> dict:
+    """A shape outlining the inclusive cell range rows r0..r1, cols c0..c1."""
+    return {"type": "rect", "x0": c0 - 0.5, "x1": c1 + 0.5, "y0": r0 - 0.5, "y1": r1 + 0.5,
+            "line": {"color": color, "width": width}}
+
+
+def image_figure(pixels: np.ndarray, title: str = "", height: int | None = None,
+                 mask: np.ndarray | None = None) -> go.Figure:
+    """An image (H, W, 1) gray or (H, W, 3) RGB in the 0..255 range, pixel values on hover;
+    `mask` (H, W) greys out padding cells."""
     pixels = np.asarray(pixels, dtype=float)
     rows, cols = pixels.shape[:2]
     if pixels.shape[2] == 3:
-        fig = go.Figure(go.Image(z=np.clip(pixels, 0, 255).astype(np.uint8),
-                                 hovertemplate="(%{y}, %{x}) = %{z}<extra></extra>"))
+        trace = {"type": "image", "z": np.clip(pixels, 0, 255).astype(np.uint8),
+                 "hovertemplate": "(%{y}, %{x}) = %{z}<extra></extra>"}
     else:
-        fig = go.Figure(go.Heatmap(z=pixels[..., 0], zmin=0, zmax=255, colorscale=colors.GRAY,
-                                   showscale=False, hovertemplate="(%{y}, %{x}) = %{z:.0f}<extra></extra>"))
-    return _layout(fig, title, height, rows, cols)
+        trace = {"type": "heatmap", "z": pixels[..., 0], "zmin": 0, "zmax": 255, "colorscale": colors.GRAY,
+                 "showscale": False, "hovertemplate": "(%{y}, %{x}) = %{z:.0f}<extra></extra>"}
+    data = [trace] if mask is None or not np.any(mask) else [trace, padding_overlay(mask)]
+    return _figure(data, _layout(title, height, rows, cols))
+
+
+def heatmap_panels(panels: list[dict], columns: int, *, height_per_row: int = 240,
+                   gap: float = 0.06, title_room: int = 52) -> go.Figure:
+    """Several small heat maps in one figure, `columns` per row (one chart draws faster than many).
+
+    Each panel is a dict: values (R, C), title, and optionally signed (default True) and mask.
+    Panels are assumed to have similar sizes; every one keeps square cells and its own colour range.
+    """
+    rows = -(-len(panels) // columns)
+    height = (height_per_row + title_room) * rows
+    width = (1.0 - gap * (columns - 1)) / columns
+    vgap = title_room / height  # room above each row for its titles
+    row_height = (1.0 - vgap * rows) / rows
+    data, layout = [], {"margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "plot_bgcolor": "white",
+                        "height": height, "annotations": []}
+    for i, panel in enumerate(panels):
+        r, c = divmod(i, columns)
+        n = "" if i == 0 else str(i + 1)
+        x0 = c * (width + gap)
+        y1 = 1.0 - vgap - r * (row_height + vgap)
+        data.extend(_panel_traces(panel, n))
+        values = np.asarray(panel["values"])
+        layout[f"xaxis{n}"] = {**_layout("", None, *values.shape)["xaxis"], "domain": [x0, x0 + width],
+                               "anchor": f"y{n}", "side": "bottom"}
+        layout[f"yaxis{n}"] = {**_layout("", None, *values.shape)["yaxis"], "domain": [y1 - row_height, y1],
+                               "anchor": f"x{n}", "scaleanchor": f"x{n}"}
+        layout["annotations"].append({"text": f"<b>{panel['title']}</b>", "x": x0 + width / 2, "y": y1,
+                                      "xref": "paper", "yref": "paper", "yanchor": "bottom", "yshift": 4,
+                                      "showarrow": False, "font": {"size": 13}})
+    return _figure(data, layout)
+
+
+def _panel_traces(panel: dict, n: str) -> list[dict]:
+    """The heat map (and padding overlay) of one panel, on axes x<n>/y<n>."""
+    values = np.asarray(panel["values"], dtype=float)
+    signed = panel.get("signed", True)
+    zmin, zmax = _symmetric_range(values) if signed else (float(np.nanmin(values)), float(np.nanmax(values)) or 1.0)
+    small = max(values.shape) <= TEXT_LIMIT
+    traces = [{"type": "heatmap", "z": values, "zmin": zmin, "zmax": zmax, "showscale": False,
+               "colorscale": colors.DIVERGING if signed else colors.GRAY, "xaxis": f"x{n}", "yaxis": f"y{n}",
+               **_cell_text(values, small)}]
+    if panel.get("mask") is not None and np.any(panel["mask"]):
+        traces.append({**padding_overlay(panel["mask"]), "xaxis": f"x{n}", "yaxis": f"y{n}"})
+    return traces

@@ -113,3 +113,19 @@ def test_stepper_axes_use_real_coordinates_of_a_zoomed_region():
     assert list(fig.data[2].x) == [7, 8]
     box = fig.layout.shapes[0]
     assert (box.x0, box.x1, box.y0, box.y1) == (4.5, 6.5, -1.5, -0.5)
+
+
+def test_heatmap_panels_put_each_grid_on_its_own_axes():
+    mask = np.zeros((3, 3), bool)
+    mask[0] = True
+    panels = [{"values": np.full((3, 3), i + 1.0), "title": f"p{i}", "mask": mask if i == 1 else None}
+              for i in range(6)]
+    fig = heatmaps.heatmap_panels(panels, columns=3)
+    heat = [d for d in fig.data if d.name != "padding"]
+    assert [d.xaxis for d in heat] == ["x", "x2", "x3", "x4", "x5", "x6"]
+    assert [np.asarray(d.z)[0, 0] for d in heat] == [1, 2, 3, 4, 5, 6]
+    overlay = [d for d in fig.data if d.name == "padding"]
+    assert len(overlay) == 1 and overlay[0].xaxis == "x2"
+    assert [a.text for a in fig.layout.annotations] == [f"<b>p{i}</b>" for i in range(6)]
+    assert fig.layout.xaxis4.domain[0] == 0 and fig.layout.yaxis4.domain[1] < fig.layout.yaxis.domain[0]
+    assert fig.layout.yaxis2.scaleanchor == "x2" and fig.layout.height == 2 * (240 + 52)
