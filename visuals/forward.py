@@ -1,0 +1,131 @@
+"""Figures for the forward-pass and softmax/dropout pages: a stage's maps side by side, vectors
+as bars or strips, probabilities with the winner and true class marked, the largest terms of a
+dot product, and a dropout mask.
+
+Pure builders: arrays in, Plotly figures out; every number drawn is given by the caller.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from visuals import colors
+from visuals.formulas import fmt
+
+MAX_CHANNELS = 4  # maps drawn per stage card
+BAR_LIMIT = 24  # vectors up to this length are bars, longer ones a strip
+TRUE_COLOR = "#009E73"  # Okabe-Ito bluish green
+TOP_COLOR = "#D55E00"  # Okabe-Ito vermillion
+BAR_COLOR = "#56B4E9"  # Okabe-Ito sky blue
+DROPPED = "#BBBBBB"
+
+
+def _square_axes(fig: go.Figure, count: int) -> None:
+    for i in range(1, count + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.layout[f"xaxis{suffix}"].update(showticklabels=False, showgrid=False, zeroline=False,
+                                            constrain="domain")
+        fig.layout[f"yaxis{suffix}"].update(showticklabels=False, showgrid=False, zeroline=False,
+                                            autorange="reversed", scaleanchor=f"x{suffix}",
+                                            constrain="domain")
+
+
+def maps_figure(values: np.ndarray, titles: list[str], height: int = 190,
+                signed: bool = True) -> go.Figure:
+    """Up to MAX_CHANNELS channels of an (H, W, C) stage side by side, each on its own scale
+    (diverging around 0 when signed, gray otherwise); values on hover."""
+    count = min(values.shape[2], MAX_CHANNELS)
+    fig = make_subplots(rows=1, cols=count, subplot_titles=titles[:count], horizontal_spacing=0.04)
+    for c in range(count):
+        z = values[..., c]
+        m = float(np.max(np.abs(z))) or 1.0
+        zmin, zmax = (-m, m) if signed else (float(z.min()), float(z.max()) or 1.0)
+        fig.add_trace(go.Heatmap(z=z, zmin=zmin, zmax=zmax, showscale=False,
+                                 colorscale=colors.DIVERGING if signed else colors.GRAY,
+                                 hovertemplate="(%{y}, %{x}) = %{z:.4~g}<extra></extra>"), row=1, col=c + 1)
+    _square_axes(fig, count)
+    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": 24, "b": 4}, plot_bgcolor="white")
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def vector_figure(values: np.ndarray, labels: list[str] | None = None, height: int = 170,
+                  highlight: int | None = None) -> go.Figure:
+    """A (D,) vector: bars when short (labelled), a one-row strip when long; `highlight` marks
+    one entry (the unit being inspected)."""
+    values = np.asarray(values, dtype=float)
+    if values.size <= BAR_LIMIT:
+        names = labels or [str(i) for i in range(values.size)]
+        bar_colors = [TOP_COLOR if i == highlight else BAR_COLOR for i in range(values.size)]
+        fig = go.Figure(go.Bar(x=names, y=values, marker_color=bar_colors,
+                               hovertemplate="%{x}: %{y:.4~g}<extra></extra>"))
+        fig.update_xaxes(type="category", tickfont={"size": 10})
+    else:
+        m = float(np.max(np.abs(values))) or 1.0
+        fig = go.Figure(go.Heatmap(z=values[None, :], zmin=-m, zmax=m, colorscale=colors.DIVERGING,
+                                   showscale=False, hovertemplate="[%{x}] = %{z:.4~g}<extra></extra>"))
+        fig.update_yaxes(showticklabels=False)
+        if highlight is not None:
+            fig.add_vline(x=highlight, line_color=TOP_COLOR, line_width=2)
+    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": 10, "b": 4}, plot_bgcolor="white")
+    return fig
+
+
+def probabilities_figure(probs: np.ndarray, labels: list[str], title: str,
+                         true_class: int | None = None, height: int = 300) -> go.Figure:
+    """Probabilities as bars with their values written, the largest in vermillion and the true
+    class outlined in green."""
+    probs = np.asarray(probs, dtype=float)
+    top = int(np.argmax(probs))
+    fig = go.Figure(go.Bar(
+        x=labels, y=probs, text=[fmt(p, 3) for p in probs], textposition="outside", textfont={"size": 10},
+        marker_color=[TOP_COLOR if i == top else BAR_COLOR for i in range(probs.size)],
+        marker_line_color=[TRUE_COLOR if i == true_class else "rgba(0,0,0,0)" for i in range(probs.size)],
+        marker_line_width=3, hovertemplate="%{x}: %{y:.6~g}<extra></extra>", cliponaxis=False))
+    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 15}}, height=height,
+                      margin={"l": 8, "r": 8, "t": 44, "b": 8}, plot_bgcolor="white",
+                      yaxis={"range": [0, 1.12], "gridcolor": "#EEEEEE"},
+                      xaxis={"type": "category"})
+    return fig
+
+
+def contributions_figure(products: np.ndarray, labels: list[str], title: str, top: int = 12,
+                         height: int = 300) -> go.Figure:
+    """The `top` largest |x_d w_d| terms of a dot product as horizontal bars (sign coloured)."""
+    products = np.asarray(products, dtype=float)
+    order = np.argsort(-np.abs(products), kind="stable")[:top][::-1]
+    fig = go.Figure(go.Bar(
+        x=products[order], y=[labels[i] for i in order], orientation="h",
+        marker_color=[TOP_COLOR if products[i] > 0 else "#0072B2" for i in order],
+        text=[fmt(products[i], 3) for i in order], textposition="auto",
+        hovertemplate="%{y}: %{x:.6~g}<extra></extra>"))
+    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 14}}, height=height,
+                      margin={"l": 8, "r": 8, "t": 40, "b": 8}, plot_bgcolor="white",
+                      xaxis={"gridcolor": "#EEEEEE", "zerolinecolor": "#888888"},
+                      yaxis={"type": "category", "tickfont": {"size": 11}})
+    return fig
+
+
+def dropout_figure(values: np.ndarray, keep: np.ndarray, title: str, height: int = 260) -> go.Figure:
+    """A grid of unit outputs (R, C): dropped units grey with a cross, kept ones coloured, every
+    value written in its cell."""
+    values = np.asarray(values, dtype=float)
+    rows, cols = values.shape
+    m = float(np.max(np.abs(values))) or 1.0
+    z = np.where(keep, values, np.nan)
+    fig = go.Figure(go.Heatmap(z=z, zmin=-m, zmax=m, colorscale=colors.DIVERGING, showscale=False,
+                               text=[[fmt(v, 3) if k else "" for v, k in zip(row, krow)]
+                                     for row, krow in zip(values, keep)], texttemplate="%{text}",
+                               textfont={"size": 12}, xgap=2, ygap=2, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=np.where(keep, np.nan, 1.0), colorscale=[[0, DROPPED], [1, DROPPED]],
+                             showscale=False, xgap=2, ygap=2, hoverinfo="skip"))
+    rr, cc = np.nonzero(~keep)
+    fig.add_trace(go.Scatter(x=cc, y=rr, mode="text", text=["✕"] * rr.size, hoverinfo="skip",
+                             textfont={"size": 18, "color": "#555555"}, showlegend=False))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                     scaleanchor="x", constrain="domain")
+    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 14}}, height=height,
+                      margin={"l": 4, "r": 4, "t": 40, "b": 4}, plot_bgcolor="white")
+    return fig
