@@ -1,0 +1,142 @@
+"""Figures of the batch-normalization page: the mini-batch and one channel's maps, histograms
+before and after normalisation, the moving statistics over training steps, loss curves with
+and without BN.
+
+Pure builders: arrays in, Plotly figures out. Histograms are binned here with NumPy (bars,
+not raw samples, go to the browser).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from visuals import colors
+from visuals.formulas import fmt
+
+BLUE, ORANGE, GREY, GREEN = "#0072B2", "#D55E00", "#999999", "#009E73"
+BINS = 40
+
+
+def stat(value: float, digits: int = 4) -> str:
+    """A statistic rounded to `digits` decimals, so float noise such as 8.8e-16 reads as 0."""
+    return fmt(round(float(value), digits) + 0.0, digits)
+
+
+def batch_figure(pictures: np.ndarray, maps: np.ndarray, normalized: np.ndarray,
+                 row_titles: tuple[str, str, str], height: int = 330) -> go.Figure:
+    """Three rows over the N pictures of a batch: pictures (N, S, S) gray 0..1, one channel's
+    feature maps (N, H, W) and its BN output (N, H, W), each row on one shared colour range
+    (maps and BN output diverging around 0) so the pictures can be compared."""
+    n = pictures.shape[0]
+    fig = make_subplots(rows=3, cols=n, horizontal_spacing=0.01, vertical_spacing=0.04,
+                        row_titles=list(row_titles))
+    rows = ((pictures, colors.GRAY, (0.0, 1.0)), (maps, colors.DIVERGING, _symmetric(maps)),
+            (normalized, colors.DIVERGING, _symmetric(normalized)))
+    for r, (stack, scale, (lo, hi)) in enumerate(rows, start=1):
+        for i in range(n):
+            fig.add_trace(go.Heatmap(z=stack[i], zmin=lo, zmax=hi, colorscale=scale,
+                                     showscale=False, hovertemplate="%{z:.3f}<extra></extra>"),
+                          row=r, col=i + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    fig.for_each_yaxis(lambda ax: ax.update(scaleanchor=ax.anchor, constrain="domain"))
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=height, margin={"l": 4, "r": 30, "t": 4, "b": 4},
+                      plot_bgcolor="white")
+    return fig
+
+
+def _symmetric(values: np.ndarray) -> tuple[float, float]:
+    """(-m, m), m the largest magnitude (1 if all zero)."""
+    m = float(np.max(np.abs(values))) if values.size else 1.0
+    return (-m, m) if m > 0 else (-1.0, 1.0)
+
+
+def _bars(values: np.ndarray, edges: np.ndarray, name: str, color: str, opacity: float) -> go.Bar:
+    """A histogram of `values` over `edges` as a bar trace (counts, hover shows the bin)."""
+    counts, _ = np.histogram(values, bins=edges)
+    centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    return go.Bar(x=centres, y=counts, width=widths, name=name, marker_color=color,
+                  opacity=opacity, customdata=np.stack([edges[:-1], edges[1:]], axis=1),
+                  hovertemplate="[%{customdata[0]:.3f}, %{customdata[1]:.3f}): %{y}<extra></extra>")
+
+
+def histogram_figure(raw: np.ndarray, x_hat: np.ndarray, y: np.ndarray, *,
+                     titles: tuple[str, str], names: tuple[str, str, str],
+                     height: int = 330) -> go.Figure:
+    """Left: the channel's values x before BN. Right: x_hat (grey) and y = gamma x_hat + beta
+    (orange) on one axis, so what gamma (width) and beta (shift) do is visible."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    lo, hi = float(np.min(raw)), float(np.max(raw))
+    fig.add_trace(_bars(raw, np.linspace(lo, hi if hi > lo else lo + 1, BINS + 1), names[0], BLUE,
+                        0.9), row=1, col=1)
+    both = np.concatenate([np.ravel(x_hat), np.ravel(y)])
+    edges = np.linspace(float(both.min()), float(both.max()) + 1e-9, 2 * BINS + 1)
+    fig.add_trace(_bars(x_hat, edges, names[1], GREY, 0.55), row=1, col=2)
+    fig.add_trace(_bars(y, edges, names[2], ORANGE, 0.6), row=1, col=2)
+    fig.update_layout(barmode="overlay", height=height, bargap=0,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.15, "x": 0.5}, plot_bgcolor="white")
+    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
+    return fig
+
+
+def modes_figure(train_y: np.ndarray, infer_y: np.ndarray, names: tuple[str, str],
+                 height: int = 300) -> go.Figure:
+    """The same batch's BN output in training mode (batch statistics) and inference mode
+    (moving statistics), overlaid on one axis."""
+    both = np.concatenate([np.ravel(train_y), np.ravel(infer_y)])
+    edges = np.linspace(float(both.min()), float(both.max()) + 1e-9, 2 * BINS + 1)
+    fig = go.Figure([_bars(train_y, edges, names[0], ORANGE, 0.6),
+                     _bars(infer_y, edges, names[1], GREEN, 0.6)])
+    fig.update_layout(barmode="overlay", height=height, bargap=0,
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": -0.2, "x": 0}, plot_bgcolor="white")
+    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
+    return fig
+
+
+def moving_stats_figure(batch_means: np.ndarray, moving_means: np.ndarray,
+                        batch_vars: np.ndarray, moving_vars: np.ndarray, *,
+                        titles: tuple[str, str], names: tuple[str, str], x_title: str,
+                        height: int = 330) -> go.Figure:
+    """Per step (1..k): the batch's mean and variance (dots) and the moving ones after that
+    step (line, starting at step 0 from Keras' initial 0 and 1)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    steps = np.arange(1, len(batch_means) + 1)
+    for col, (batch, moving) in enumerate(((batch_means, moving_means),
+                                           (batch_vars, moving_vars)), start=1):
+        fig.add_trace(go.Scatter(x=steps, y=batch, mode="markers", name=names[0], legendgroup="b",
+                                 showlegend=col == 1, marker={"color": BLUE, "size": 6}),
+                      row=1, col=col)
+        fig.add_trace(go.Scatter(x=np.arange(len(moving)), y=moving, mode="lines",
+                                 name=names[1], legendgroup="m", showlegend=col == 1,
+                                 line={"color": ORANGE, "width": 3}), row=1, col=col)
+        fig.update_xaxes(title_text=x_title, row=1, col=col)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.25, "x": 0}, plot_bgcolor="white")
+    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
+    # whole steps only: with few steps Plotly would otherwise tick 0, 0.5, 1
+    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", tickformat="d", rangemode="tozero",
+                     dtick=1 if len(batch_means) <= 10 else None)
+    return fig
+
+
+def curves_figure(with_bn: tuple[np.ndarray, np.ndarray], without_bn: tuple[np.ndarray, np.ndarray],
+                  *, titles: tuple[str, str], names: tuple[str, str], x_title: str,
+                  height: int = 340) -> go.Figure:
+    """Side by side: training loss (left) and validation loss (right) per epoch (0 = before
+    training), with BN (orange) and without (blue)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    for col in (1, 2):
+        for curve, name, color, group in ((with_bn[col - 1], names[0], ORANGE, "with"),
+                                          (without_bn[col - 1], names[1], BLUE, "without")):
+            fig.add_trace(go.Scatter(x=np.arange(len(curve)), y=curve, mode="lines+markers",
+                                     name=name, legendgroup=group, showlegend=col == 1,
+                                     line={"color": color, "width": 3}), row=1, col=col)
+        fig.update_xaxes(title_text=x_title, dtick=1, row=1, col=col)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.25, "x": 0}, plot_bgcolor="white")
+    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE", rangemode="tozero")
+    return fig
