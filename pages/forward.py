@@ -19,7 +19,7 @@ from engine import activations, conv, datasets, dense, forward, pooling
 from engine.errors import EngineError
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import formatter, labeler, t
-from visuals import formulas, heatmaps
+from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
 
@@ -243,13 +243,13 @@ def conv_numbers(tr: conv.ConvTrace) -> None:
     if tr.window.shape[2] > 1:
         ch = int(st.selectbox(t("forward.input_channel"), range(tr.window.shape[2]),
                               format_func=formatter("forward.channel_n", "n", 1), key="fwd_in_ch"))
-    size = {"height": 230, "colorbar": False}
+    size = {"height": 250, "colorbar": False}
     cols = st.columns(3)
-    cols[0].plotly_chart(heatmaps.heatmap(tr.window[..., ch], t("forward.window"), signed=False,
+    cols[0].plotly_chart(fviz.grid_figure(tr.window[..., ch], t("forward.window"), signed=False,
                                           mask=tr.is_padding, **size), key="fwd_conv_window")
-    cols[1].plotly_chart(heatmaps.heatmap(tr.weights[..., ch], t("forward.weights_title"), **size),
+    cols[1].plotly_chart(fviz.grid_figure(tr.weights[..., ch], t("forward.weights_title"), **size),
                          key="fwd_conv_weights")
-    cols[2].plotly_chart(heatmaps.heatmap(tr.products[..., ch], t("forward.products"), **size),
+    cols[2].plotly_chart(fviz.grid_figure(tr.products[..., ch], t("forward.products"), **size),
                          key="fwd_conv_products")
     st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=27) + "\n"
             + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None)

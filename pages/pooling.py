@@ -20,6 +20,7 @@ from ui.feedback import guarded
 from ui.grid_editor import grid_editor
 from ui.i18n import formatter, labeler, t
 from visuals import formulas, heatmaps
+from visuals import forward as fviz
 from visuals import pooling as pviz
 
 SOURCES = ("grid", "photo", "shape", "conv")
@@ -203,7 +204,7 @@ def translation(x: np.ndarray, hp: dict) -> None:
     m1.metric(t("pool.input_changed"), f"{eff.input_fraction:.0%}")
     m2.metric(t("pool.pooled_changed"), f"{eff.pooled_fraction:.0%}")
     f1, f2 = st.columns(2)
-    f1.plotly_chart(heatmaps.heatmap(eff.shifted[..., 0], t("pool.shifted_title", dy=dy, dx=dx),
+    f1.plotly_chart(fviz.grid_figure(eff.shifted[..., 0], t("pool.shifted_title", dy=dy, dx=dx),
                                      signed=bool(x.min() < 0), colorbar=False), key="pool_shift_in")
     labels = (t("pool.unchanged"), t("pool.changed"))
     f2.plotly_chart(pviz.changed_figure(eff.pooled[..., 0], eff.pooled_shifted[..., 0],

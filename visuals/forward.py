@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from visuals import colors
+from visuals import colors, heatmaps
 from visuals.formulas import fmt
 
 MAX_CHANNELS = 4  # maps drawn per stage card
@@ -19,6 +19,14 @@ TRUE_COLOR = "#009E73"  # Okabe-Ito bluish green
 TOP_COLOR = "#D55E00"  # Okabe-Ito vermillion
 BAR_COLOR = "#56B4E9"  # Okabe-Ito sky blue
 DROPPED = "#BBBBBB"
+
+
+def grid_figure(values: np.ndarray, title: str, **kwargs) -> go.Figure:
+    """visuals.heatmaps.heatmap with room between the title and the column indices on top
+    (without a colour bar the square cells otherwise grow up into the title)."""
+    fig = heatmaps.heatmap(values, title, **kwargs)
+    fig.update_layout(margin={"t": 64})
+    return fig
 
 
 def _square_axes(fig: go.Figure, count: int) -> None:

@@ -135,6 +135,7 @@ def window_figure(trace, title: str, height: int = 240) -> go.Figure:
     """One window's values (padding grey) with the winner marked, for the numbers section."""
     fig = heatmaps.heatmap(np.nan_to_num(trace.window, nan=0.0), title, signed=False,
                            mask=trace.is_padding, colorbar=False, height=height)
+    fig.update_layout(margin={"t": 64})  # room for the title above the column indices
     fig.data[0].text = [["" if m else fmt(v, 3) for v, m in zip(row, mrow)]
                         for row, mrow in zip(trace.window, trace.is_padding)]
     fig.data[0].x = trace.in_cols
@@ -152,6 +153,7 @@ def window_figure(trace, title: str, height: int = 240) -> go.Figure:
 def whole_map_figure(values: np.ndarray, title: str, winner: tuple[int, int] | None) -> go.Figure:
     """A whole map (global pooling reads every cell), the max marked for global max pooling."""
     fig = heatmaps.heatmap(values, title, signed=bool(values.min() < 0), colorbar=False)
+    fig.update_layout(margin={"t": 64})
     if winner is not None:
         fig.add_shape(**{k: v for k, v in _winner_box(winner).items() if k not in ("xref", "yref")})
     return fig

@@ -90,7 +90,7 @@ def test_every_stage_can_be_explained(at, digits):
     assert any("flat[" in c for c in seen["flatten"])
     sm = forward.trace_cell(stages, 7, (top,))
     assert any(f"= {formulas.fmt(sm.probs[top])}" in c for c in seen["softmax"])
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "p" in d.value.columns)
     assert list(table["p"]) == [formulas.fmt(p) for p in sm.probs]
 
 
