@@ -1,0 +1,52 @@
+"""Every limit of the training studio in one place: plain constants, each overridable by an
+environment variable of the same name prefixed with CONVLAB_ (e.g. CONVLAB_MAX_EPOCHS=10).
+
+A whole class may share one server with 2 CPU cores, so training is capped in epochs, images,
+parameters, wall-clock time and concurrent jobs, and uploads are capped before anything is
+decoded or unpacked. A bad environment value is ignored (the default is kept) so a typo can
+never take the app down.
+"""
+from __future__ import annotations
+
+import os
+
+MB = 2**20
+
+
+def _env_number(name: str, default: float, low: float, high: float) -> float:
+    """CONVLAB_<name> as a number in low..high, else `default`."""
+    raw = os.environ.get(f"CONVLAB_{name}")
+    try:
+        value = float(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if low <= value <= high else default
+
+
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    return int(_env_number(name, default, low, high))
+
+
+# ---- training
+MAX_EPOCHS = _env_int("MAX_EPOCHS", 30, 1, 1000)
+MAX_TRAIN_IMAGES = _env_int("MAX_TRAIN_IMAGES", 20_000, 10, 1_000_000)  # images in one data set
+MAX_PARAMS = _env_int("MAX_PARAMS", 1_500_000, 1_000, 100_000_000)  # parameters of one model
+MAX_CONCURRENT_JOBS = _env_int("MAX_CONCURRENT_JOBS", 2, 1, 64)  # training jobs on the server
+MAX_TRAIN_SECONDS = _env_number("MAX_TRAIN_SECONDS", 900.0, 5.0, 86_400.0)  # one job's wall time
+MAX_BATCH_SIZE = _env_int("MAX_BATCH_SIZE", 256, 1, 4096)
+MAX_CONV_BLOCKS = _env_int("MAX_CONV_BLOCKS", 6, 1, 32)
+MAX_DENSE_LAYERS = _env_int("MAX_DENSE_LAYERS", 4, 0, 32)
+MAX_FILTERS = _env_int("MAX_FILTERS", 256, 1, 4096)
+MAX_UNITS = _env_int("MAX_UNITS", 1024, 1, 65_536)
+MAX_INPUT_SIDE = _env_int("MAX_INPUT_SIDE", 64, 8, 512)  # images are resized to at most this side
+PROGRESS_SECONDS = _env_number("PROGRESS_SECONDS", 0.25, 0.01, 60.0)  # min gap of batch records
+POLL_SECONDS = _env_number("POLL_SECONDS", 0.75, 0.1, 60.0)  # how often the page redraws progress
+
+# ---- uploads (checked before anything is unpacked or decoded)
+MAX_ZIP_BYTES = _env_int("MAX_ZIP_MB", 50, 1, 4096) * MB
+MAX_UNZIPPED_BYTES = _env_int("MAX_UNZIPPED_MB", 200, 1, 16_384) * MB
+MAX_ZIP_FILES = _env_int("MAX_ZIP_FILES", 5_000, 1, 1_000_000)
+MAX_COMPRESSION_RATIO = _env_number("MAX_COMPRESSION_RATIO", 100.0, 2.0, 100_000.0)
+MAX_CSV_BYTES = _env_int("MAX_CSV_MB", 5, 1, 1024) * MB
+MAX_MODEL_BYTES = _env_int("MAX_MODEL_MB", 30, 1, 4096) * MB
+MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_MB", 10, 1, 1024) * MB  # one picture inside a zip or alone
