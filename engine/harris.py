@@ -306,3 +306,20 @@ def demo_image(kind: str = "square", size: int = 32) -> np.ndarray:
         img[q:size - q, q:size - q] = 1.0
         return img
     raise EngineError("bad_mode", mode=kind)
+
+
+def example_points(result: HarrisResult, border: int = 3) -> dict[str, tuple[int, int]]:
+    """One pixel of each kind to start exploring from: 'corner' the largest R, 'edge' the most
+    negative R, 'flat' the smallest trace(M) (least gradient energy); pixels closer than
+    `border` to the image edge are skipped when the image is large enough."""
+    r, trace = result.r, result.tensor.sxx + result.tensor.syy
+    h, w = r.shape
+    inner = np.zeros(r.shape, dtype=bool)
+    b = border if min(h, w) > 2 * border else 0
+    inner[b:h - b, b:w - b] = True
+
+    def best(score: np.ndarray) -> tuple[int, int]:
+        flat = int(np.argmax(np.where(inner, score, -np.inf)))
+        return flat // w, flat % w
+
+    return {"corner": best(r), "edge": best(-r), "flat": best(-trace)}

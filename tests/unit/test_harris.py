@@ -135,3 +135,13 @@ def test_bad_settings_raise_their_keys():
         with pytest.raises(EngineError) as info:
             call()
         assert info.value.key == key and set(info.value.params) == set(ERROR_KEYS[key])
+
+
+def test_example_points_pick_one_pixel_of_each_kind():
+    result = H.harris(H.demo_image("square", 32))
+    points = H.example_points(result)
+    assert points["corner"] == (8, 8)  # top-left corner of the square (rows/cols 8..23)
+    assert result.kinds[points["edge"]] == 1 and result.r[points["edge"]] == result.r.min()
+    assert result.kinds[points["flat"]] == 0
+    flat_trace = result.tensor.sxx + result.tensor.syy
+    assert flat_trace[points["flat"]] == flat_trace[3:-3, 3:-3].min()
