@@ -30,7 +30,7 @@ def _env_int(name: str, default: int, low: int, high: int) -> int:
 # ---- training
 MAX_EPOCHS = _env_int("MAX_EPOCHS", 30, 1, 1000)
 MAX_TRAIN_IMAGES = _env_int("MAX_TRAIN_IMAGES", 20_000, 10, 1_000_000)  # images in one data set
-MAX_PARAMS = _env_int("MAX_PARAMS", 1_500_000, 1_000, 100_000_000)  # parameters of one model
+MAX_PARAMS = _env_int("MAX_PARAMS", 3_000_000, 1_000, 100_000_000)  # parameters of one model
 MAX_CONCURRENT_JOBS = _env_int("MAX_CONCURRENT_JOBS", 2, 1, 64)  # training jobs on the server
 MAX_TRAIN_SECONDS = _env_number("MAX_TRAIN_SECONDS", 900.0, 5.0, 86_400.0)  # one job's wall time
 MAX_BATCH_SIZE = _env_int("MAX_BATCH_SIZE", 256, 1, 4096)
