@@ -154,7 +154,7 @@ SURFACES: dict[str, Surface] = {
                          learning_rates={"sgd": 0.9, "momentum": 0.1, "nesterov": 0.1,
                                          "adagrad": 1.5, "rmsprop": 0.1, "adam": 0.3}),
     "rosenbrock": Surface("rosenbrock", _rosenbrock, _rosenbrock_grad, (-2.0, 2.0), (-1.0, 3.0),
-                          (-1.5, 2.5), ((1.0, 1.0),), log_contours=True, learning_rate=0.002,
+                          (-1.5, 2.5), ((1.0, 1.0),), log_contours=True, learning_rate=0.001,
                           learning_rates={"sgd": 0.002, "momentum": 0.001, "nesterov": 0.001,
                                           "adagrad": 0.3, "rmsprop": 0.05, "adam": 0.1},
                           steps=500),

@@ -96,10 +96,10 @@ def show_channel_table(traj: bn_lab.Trajectory, filters: tuple[str, ...], gamma:
                        beta: tuple) -> None:
     """One row per channel: its batch statistics, moving statistics, gamma and beta."""
     rows = [{t("bn.col_channel"): f"{c}: {t(f'presets.{name}')}",
-             t("bn.col_batch_mean"): fmt(traj.last_result.mean[c], 5),
-             t("bn.col_batch_var"): fmt(traj.last_result.variance[c], 5),
-             t("bn.col_moving_mean"): fmt(traj.state.moving_mean[c], 5),
-             t("bn.col_moving_var"): fmt(traj.state.moving_variance[c], 5),
+             t("bn.col_batch_mean"): viz.stat(traj.last_result.mean[c], 5),
+             t("bn.col_batch_var"): viz.stat(traj.last_result.variance[c], 5),
+             t("bn.col_moving_mean"): viz.stat(traj.state.moving_mean[c], 5),
+             t("bn.col_moving_var"): viz.stat(traj.state.moving_variance[c], 5),
              "γ": fmt(gamma[c]), "β": fmt(beta[c])} for c, name in enumerate(filters)]
     st.dataframe(rows, hide_index=True, key="bn_channels")
     st.caption(t("bn.per_channel_note"))
@@ -121,16 +121,16 @@ def show_formulas(traj: bn_lab.Trajectory, shown, numbers: bn_lab.ChannelNumbers
     else:
         st.markdown(t("bn.inference_uses", mean=fmt(n.used_mean, 6), var=fmt(n.used_variance, 6),
                       batch_mean=fmt(n.mean, 6)))
-        mu, var = r"\mu_{moving}", r"\sigma^2_{moving}"
+        mu, var = r"\mu_{\text{moving}}", r"\sigma^2_{\text{moving}}"
     st.latex(rf"\hat x_i = \frac{{x_i - {mu}}}{{\sqrt{{{var} + \epsilon}}}} = "
-             rf"\frac{{x_i {signed(-n.used_mean)}}}{{\sqrt{{{fmt(n.used_variance, 6)} + {eps}}}}}")
+             rf"\frac{{x_i {viz.minus(n.used_mean)}}}{{\sqrt{{{fmt(n.used_variance, 6)} + {eps}}}}}")
     st.latex(rf"y_i = \gamma \hat x_i + \beta = {g} \cdot \hat x_i {signed(bn['beta'])}")
     m = st.columns(4)
     m[0].metric(t("bn.metric_xhat_mean"), viz.stat(n.x_hat[0]))
     m[1].metric(t("bn.metric_xhat_var"), viz.stat(n.x_hat[1]))
     m[2].metric(t("bn.metric_y_mean"), viz.stat(n.y[0]))
     m[3].metric(t("bn.metric_y_var"), viz.stat(n.y[1]))
-    st.caption(t("bn.xhat_note"))
+    st.caption(t("bn.xhat_note" if bn["training"] else "bn.xhat_note_infer"))
     fig = viz.histogram_figure(traj.last_maps[..., c], shown.x_hat[..., c], shown.output[..., c],
                                titles=(t("bn.hist_before"), t("bn.hist_after")),
                                names=(t("bn.hist_x"), t("bn.hist_xhat"), t("bn.hist_y")))

@@ -18,9 +18,19 @@ BLUE, ORANGE, GREY, GREEN = "#0072B2", "#D55E00", "#999999", "#009E73"
 BINS = 40
 
 
+NOISE = 1e-12  # below this a statistic of 0..1 pixels is rounding noise of an exact 0
+
+
 def stat(value: float, digits: int = 4) -> str:
-    """A statistic rounded to `digits` decimals, so float noise such as 8.8e-16 reads as 0."""
-    return fmt(round(float(value), digits) + 0.0, digits)
+    """A statistic with up to `digits` decimals; float noise such as 8.8e-16 reads as 0."""
+    value = float(value)
+    return fmt(0.0 if abs(value) < NOISE else value, digits)
+
+
+def minus(value: float, digits: int = 6) -> str:
+    """'- 0.1827' or '+ 0.3': subtracting `value`, for writing x - mean with its number."""
+    value = float(value)
+    return f"+ {stat(-value, digits)}" if value < 0 else f"- {stat(value, digits)}"
 
 
 def batch_figure(pictures: np.ndarray, maps: np.ndarray, normalized: np.ndarray,

@@ -12,7 +12,7 @@ from engine import bn_lab, layers
 from engine.batchnorm import batchnorm_param_count
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
-from visuals.batchnorm import stat
+from visuals.batchnorm import minus, stat
 from visuals.formulas import fmt
 
 PAGE = "pages/batchnorm.py"
@@ -70,9 +70,9 @@ def test_page_renders_in_both_languages_with_the_engine_numbers(lang):
 def test_channel_table_is_the_engines(at):
     traj = trajectory()
     table = next(d.value for d in at.dataframe if translate("en", "bn.col_batch_mean") in d.value.columns)
-    assert list(table[translate("en", "bn.col_batch_mean")]) == [fmt(v, 5) for v in traj.last_result.mean]
-    assert list(table[translate("en", "bn.col_batch_var")]) == [fmt(v, 5) for v in traj.last_result.variance]
-    assert list(table[translate("en", "bn.col_moving_var")]) == [fmt(v, 5) for v in traj.state.moving_variance]
+    assert list(table[translate("en", "bn.col_batch_mean")]) == [stat(v, 5) for v in traj.last_result.mean]
+    assert list(table[translate("en", "bn.col_batch_var")]) == [stat(v, 5) for v in traj.last_result.variance]
+    assert list(table[translate("en", "bn.col_moving_var")]) == [stat(v, 5) for v in traj.state.moving_variance]
     assert_training_numbers(at, traj)
 
 
@@ -139,6 +139,8 @@ def test_inference_mode_uses_the_moving_statistics(at):
     n = bn_lab.channel_numbers(traj.last_maps, infer, 0, False)
     assert translate("en", "bn.inference_uses", mean=fmt(n.used_mean, 6), var=fmt(n.used_variance, 6),
                      batch_mean=fmt(n.mean, 6)) in [m.value for m in at.markdown]
+    assert rf"\frac{{x_i {minus(n.used_mean)}}}{{\sqrt{{{fmt(n.used_variance, 6)} + 0.001}}}}" in latex(at)
+    assert translate("en", "bn.xhat_note_infer") in shown_text(at)
     assert n.used_mean == traj.state.moving_mean[0]
     assert metric(at, "bn.metric_y_mean") == stat(n.y[0]) == metric(at, "bn.metric_infer_mean")
     train = bn_lab.channel_numbers(traj.last_maps, traj.last_result, 0, True)

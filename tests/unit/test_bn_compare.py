@@ -211,4 +211,5 @@ def test_moving_and_curve_figures_plot_the_given_numbers():
 
 def test_stat_hides_float_noise_only():
     assert V.stat(8.8e-16) == "0" and V.stat(-3e-17) == "0"
-    assert V.stat(0.97281) == "0.9728" and V.stat(12.5) == "12.5"
+    assert V.stat(0.97281) == "0.9728" and V.stat(12.5) == "12.5" and V.stat(2e-9) == "2e-9"
+    assert V.minus(0.0018273) == "- 0.001827" and V.minus(-0.5) == "+ 0.5" and V.minus(1e-17) == "- 0"
