@@ -209,7 +209,7 @@ def inspector(stages: list[forward.Stage], names: list[str]) -> None:
     options = list(range(1, len(stages)))
     first_conv = next((s.index for s in stages if s.kind == "conv"), 1)
     # labels made now, in this run's language (AppTest calls format_func outside the run)
-    labels = {i: f"{stage_name(stages[i])} ({shape_text(stages[i].values)})" for i in options}
+    labels = {i: f"{stage_name(stages[i])} · {shape_text(stages[i].values)}" for i in options}
     index = st.selectbox(t("forward.stage"), options, index=options.index(first_conv),
                          format_func=labels.__getitem__, key="fwd_stage")
     stage = stages[int(index)]
@@ -226,7 +226,7 @@ def show_trace(stages, stage, trace, position, names) -> None:
     elif isinstance(trace, pooling.PoolTrace):
         c1, c2 = st.columns([1, 2])
         c1.plotly_chart(pviz.window_figure(trace, t("forward.window")), key="fwd_pool_window")
-        c2.code(pviz.trace_text(trace, max_terms=40), language=None)
+        c2.code(pviz.trace_text(trace, max_terms=40), language=None, wrap_lines=True)
     elif isinstance(trace, dense.DenseTrace):
         dense_numbers(trace, stages[stage.index - 1])
     elif isinstance(trace, activations.SoftmaxTrace):
@@ -252,13 +252,13 @@ def conv_numbers(tr: conv.ConvTrace) -> None:
     cols[2].plotly_chart(fviz.grid_figure(tr.products[..., ch], t("forward.products"), **size),
                          key="fwd_conv_products")
     st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=27) + "\n"
-            + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None)
+            + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None, wrap_lines=True)
 
 
 def dense_numbers(tr: dense.DenseTrace, previous: forward.Stage) -> None:
     """The dot product of one dense unit: the first terms, the sum, the bias, the largest terms."""
     st.code(formulas.products_sum(tr.inputs, tr.weights, tr.total, max_terms=6) + "\n"
-            + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None)
+            + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None, wrap_lines=True)
     st.caption(t("forward.dense_note", d=tr.inputs.size, nonzero=int(np.count_nonzero(tr.products))))
     labels = [f"x[{d}]" for d in range(tr.inputs.size)]
     st.plotly_chart(fviz.contributions_figure(tr.products, labels, t("forward.top_terms")),
@@ -279,7 +279,7 @@ def softmax_numbers(tr: activations.SoftmaxTrace, unit: int, names: list[str]) -
             f"Σ exp(z − max) = {formulas.fmt(tr.total)}\n"
             f"p[{unit}] = exp({formulas.fmt(tr.shifted[unit])}) / {formulas.fmt(tr.total)} = "
             f"{formulas.fmt(tr.exps[unit])} / {formulas.fmt(tr.total)} = {formulas.fmt(tr.probs[unit])}",
-            language=None)
+            language=None, wrap_lines=True)
 
 
 def flatten_numbers(tr: forward.FlattenTrace, shape: tuple[int, ...]) -> None:
@@ -287,21 +287,21 @@ def flatten_numbers(tr: forward.FlattenTrace, shape: tuple[int, ...]) -> None:
     if len(shape) == 3:
         r, c, ch = tr.source
         st.code(f"i = ({r}·{shape[1]} + {c})·{shape[2]} + {ch} = {tr.index}\n"
-                f"flat[{tr.index}] = map[{r}, {c}, {ch}] = {formulas.fmt(tr.result)}", language=None)
+                f"flat[{tr.index}] = map[{r}, {c}, {ch}] = {formulas.fmt(tr.result)}", language=None, wrap_lines=True)
     else:
-        st.code(f"flat[{tr.index}] = {formulas.fmt(tr.result)}", language=None)
+        st.code(f"flat[{tr.index}] = {formulas.fmt(tr.result)}", language=None, wrap_lines=True)
     st.caption(t("forward.flatten_note"))
 
 
 def element_numbers(stage: forward.Stage, tr: forward.ElementTrace) -> None:
     """Rescale or ReLU of one value."""
     if stage.kind == "relu":
-        st.code(f"ReLU: max(0, {formulas.fmt(tr.before)}) = {formulas.fmt(tr.result)}", language=None)
+        st.code(f"ReLU: max(0, {formulas.fmt(tr.before)}) = {formulas.fmt(tr.result)}", language=None, wrap_lines=True)
         return
     step = stage.step
     offset = f" {formulas.signed(step.offset)}" if step.offset else ""
     st.code(f"{formulas.fmt(tr.before)} × {formulas.fmt(step.factor, 6)}{offset} = {formulas.fmt(tr.result)}",
-            language=None)
+            language=None, wrap_lines=True)
     st.caption(t("forward.scale_note"))
 
 

@@ -185,7 +185,7 @@ def show_trace(tr: pooling.PoolTrace, pooled: np.ndarray) -> None:
     c1, c2 = st.columns([1, 2])
     c1.plotly_chart(pviz.window_figure(tr, t("pool.window")), key="pool_window_fig")
     with c2:
-        st.code(pviz.trace_text(tr, max_terms=40), language=None)
+        st.code(pviz.trace_text(tr, max_terms=40), language=None, wrap_lines=True)
         if tr.is_padding.any():
             st.caption(t("pool.padding_ignored", n=int(tr.is_padding.sum())))
         st.caption(t("pool.trace_matches", value=formulas.fmt(pooled[tr.row, tr.col])))
@@ -240,15 +240,15 @@ def global_pooling(x: np.ndarray, mode: str) -> None:
     m1.metric(t("pool.output_shape"), f"({row.output_shape[0]},)")
     m1.caption(t("pool.global_shape_note", h=x.shape[0], w=x.shape[1]))
     m2.metric(t("pool.params"), f"{row.params}")
-    st.plotly_chart(pviz.whole_map_figure(x, t("pool.input_title", h=x.shape[0], w=x.shape[1]),
+    st.plotly_chart(pviz.whole_map_figure(x, t("pool.global_input_title", h=x.shape[0], w=x.shape[1]),
                                           pviz.winner_cell(whole)), key="pool_global_fig")
-    st.code(pviz.trace_text(whole, max_terms=40), language=None)
+    st.code(pviz.trace_text(whole, max_terms=40), language=None, wrap_lines=True)
     st.metric(t(f"pool.global_result_{kind}"), formulas.fmt(value))
 
 
 st.title(t("pool.heading"))
 st.caption(t("pool.intro"))
-controls, results = st.columns([1, 2.3], gap="large")
+controls, results = st.columns([1.25, 2.3], gap="large")  # a 6x6 grid fits the controls
 with controls:
     x = None
     with guarded():

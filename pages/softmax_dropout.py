@@ -76,7 +76,7 @@ def stable_table(z: np.ndarray) -> None:
     st.dataframe(table, hide_index=True, key="sm_table")
     st.code(f"max z = {formulas.fmt(tr.max)}\n"
             f"Σ exp(z − max) = {formulas.fmt(tr.total)}\n"
-            f"{t('softmax.naive_sum')}: Σ exp(z) = {formulas.fmt(nv.total)}", language=None)
+            f"{t('softmax.naive_sum')}: Σ exp(z) = {formulas.fmt(nv.total)}", language=None, wrap_lines=True)
     if nv.failed:
         st.warning(t("softmax.overflow", limit=formulas.fmt(naive.FLOAT64_EXP_LIMIT, 2)))
     else:
@@ -93,8 +93,7 @@ def loss_numbers(mode: str, values: np.ndarray, true_class: int) -> None:
     c2.metric(t("softmax.p_true", k=true_class), formulas.fmt(detail.p_true))
     c2.metric(t("softmax.loss_exact"), formulas.fmt(detail.loss_exact))
     c2.metric(t(f"softmax.loss_keras_{mode}"), formulas.fmt(detail.loss_keras))
-    loss_tex = formulas.fmt(detail.loss_exact).replace("∞", r"\infty")
-    st.latex(rf"L = -\log p_{{{true_class}}} = -\log({formulas.fmt(detail.p_true)}) = {loss_tex}")
+    st.latex(fviz.loss_latex(true_class, detail.p_true, detail.loss_exact))
     reported = detail.loss_keras
     if mode == "logits":
         reported = losses.cross_entropy_detail(detail.probs, true_class, from_logits=False).loss_keras

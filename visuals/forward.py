@@ -137,3 +137,20 @@ def dropout_figure(values: np.ndarray, keep: np.ndarray, title: str, height: int
     fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 14}}, height=height,
                       margin={"l": 4, "r": 4, "t": 40, "b": 4}, plot_bgcolor="white")
     return fig
+
+
+def tex_number(value: float) -> str:
+    """fmt(value) written for LaTeX: 9.358e-14 -> 9.358 \\times 10^{-14}, ∞ -> \\infty."""
+    text = fmt(value)
+    if text in ("∞", "-∞"):
+        return text.replace("∞", r"\infty")
+    if "e" in text and text != "NaN":
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def loss_latex(true_class: int, p_true: float, loss: float) -> str:
+    """L = -log p_k = -log(p) = loss, with the engine's numbers."""
+    return (rf"L = -\log p_{{{true_class}}} = -\log\left({tex_number(p_true)}\right) = "
+            rf"{tex_number(loss)}")
