@@ -42,13 +42,19 @@ def contour_levels(z: np.ndarray, log_scale: bool) -> np.ndarray:
 def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[PathLine], *,
                    log_scale: bool = False, minima: tuple = (), start: tuple | None = None,
                    x_range: tuple | None = None, y_range: tuple | None = None,
-                   labels: dict[str, str] | None = None, height: int = 560) -> go.Figure:
-    """A filled contour map of z (len(ys), len(xs)) with every path on top.
+                   labels: dict[str, str] | None = None, height: int | None = None) -> go.Figure:
+    """A filled contour map of z (len(ys), len(xs)) with every path on top, x and y on the same
+    scale (so the gradient looks perpendicular to the contours, as it is).
 
-    labels: texts for 'start', 'minimum', 'diverged' and 'loss' (legend and hover).
-    Hovering the map shows the real f value even on the log scale.
+    labels: texts for 'start', 'minimum' and 'diverged' (legend and hover). Hovering the map
+    shows the real f value even on the log scale. Without `height`, the figure is as tall as
+    the region's shape needs in a column about 600 pixels wide.
     """
     labels = labels or {}
+    x_range, y_range = x_range or (xs[0], xs[-1]), y_range or (ys[0], ys[-1])
+    if height is None:
+        aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+        height = int(min(560, max(340, 600 * aspect + 110)))
     fig = go.Figure(go.Contour(
         x=xs, y=ys, z=contour_levels(z, log_scale), customdata=z, colorscale=CONTOUR_SCALE,
         ncontours=24, line={"width": 0.6, "color": "rgba(60,60,60,0.35)"}, showscale=False,
@@ -67,8 +73,8 @@ def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[Pa
                                          "line": {"color": "#000000", "width": 2}}))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.08, "x": 0}, plot_bgcolor="white")
-    fig.update_xaxes(range=list(x_range or (xs[0], xs[-1])), title_text="x", constrain="domain")
-    fig.update_yaxes(range=list(y_range or (ys[0], ys[-1])), title_text="y", scaleanchor="x",
+    fig.update_xaxes(range=list(x_range), title_text="x", constrain="domain")
+    fig.update_yaxes(range=list(y_range), title_text="y", scaleanchor="x",
                      constrain="domain")
     return fig
 
