@@ -225,13 +225,18 @@ def classify(r: np.ndarray, threshold: float = 0.01) -> np.ndarray:
 def corner_peaks(r: np.ndarray, threshold: float = 0.01, min_distance: int = 2) -> np.ndarray:
     """(N, 2) int (row, col) of the detected corners, strongest first.
 
-    A pixel is a corner when it is classified 'corner' and is the largest R within
-    min_distance pixels (a (2 d + 1)^2 square): non-maximum suppression.
+    A pixel is a corner when it is classified 'corner', is the largest R within min_distance
+    pixels (a (2 d + 1)^2 square: non-maximum suppression) and lies at least min_distance
+    pixels inside the image (the zeros outside make the picture's own frame look like an
+    edge; skimage's corner_peaks excludes that border the same way by default).
     """
     if isinstance(min_distance, bool) or not isinstance(min_distance, Integral) or not 1 <= min_distance <= 50:
         raise EngineError("bad_hyperparameter", name="min_distance", value=min_distance)
-    local_max = r == ndi.maximum_filter(r, size=2 * int(min_distance) + 1, mode="nearest")
-    rows, cols = np.nonzero(local_max & (classify(r, threshold) == 2))
+    d = int(min_distance)
+    local_max = r == ndi.maximum_filter(r, size=2 * d + 1, mode="nearest")
+    inside = np.zeros(r.shape, dtype=bool)
+    inside[d:r.shape[0] - d, d:r.shape[1] - d] = True
+    rows, cols = np.nonzero(local_max & inside & (classify(r, threshold) == 2))
     order = np.argsort(-r[rows, cols], kind="stable")
     return np.stack([rows[order], cols[order]], axis=1).astype(np.int64)
 

@@ -28,7 +28,7 @@ GRID_NAMES = ("pool4", "gap6", "odd5")
 MODES = ("max", "avg", "global_avg", "global_max")
 PADDINGS = ("valid", "same")
 CONV_KEY = "conv_last_fmaps"  # stored by pages/conv.py after each convolution
-ZOOM = 8  # output positions per side in the step-through of a large map
+ZOOM = 4  # output positions per side in the step-through of a large map (numbers stay readable)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -136,8 +136,9 @@ def show_maps(x: np.ndarray, hp: dict, pooled: np.ndarray) -> None:
     if any(p for pair in pads for p in pair):
         c1.caption(t("pool.padding_legend", top=pads[0][0], bottom=pads[0][1], left=pads[1][0],
                      right=pads[1][1]))
+    # diverging around 0, like the pooled map of the step-through below
     c2.plotly_chart(heatmaps.heatmap(pooled, t("pool.output_title", mode=t(f"pool.modes.{hp['mode']}")),
-                                     signed=bool(pooled.min() < 0)), key="pool_out_fig")
+                                     show_values=max(pooled.shape) <= pviz.READABLE), key="pool_out_fig")
 
 
 def region(oh: int, ow: int) -> tuple[int, int, int, int]:

@@ -27,7 +27,7 @@ def _box(fig: go.Figure, r0: int, c0: int, r1: int, c1: int, color: str, width: 
 
 
 def neighbourhood_figure(image: np.ndarray, row: int, col: int, size: int, title: str,
-                         radius: int = 5) -> go.Figure:
+                         radius: int = 4) -> go.Figure:
     """The pixels around (row, col) with the size x size window outlined and the pixel marked;
     axes keep the image's coordinates."""
     h, w = image.shape

@@ -15,6 +15,8 @@ DROPPED = "rgba(213, 94, 0, 0.55)"  # Okabe-Ito vermillion: cells no window read
 UNCHANGED = "#EDEDED"
 CHANGED = "#E69F00"  # Okabe-Ito orange
 MAX_BOXES = 64  # outline every window when there are at most this many
+READABLE = 8  # numbers are written into the cells of maps up to this many cells per side
+                # (half-width figures: longer sides leave no room for 3-digit values)
 
 
 def _overlay(mask: np.ndarray, color: str, origin: tuple[int, int] = (0, 0)) -> go.Heatmap:
@@ -48,12 +50,17 @@ def coverage_figure(values: np.ndarray, counts: np.ndarray, pads, title: str,
                             for row, mrow in zip(padded, pad_mask)]
     dropped = (counts == 0) & ~pad_mask
     if dropped.any():
-        fig.add_trace(_overlay(dropped, DROPPED))
-        if small:
+        layer = _overlay(dropped, DROPPED)
+        if small:  # the layer writes the values again, above its colour, so they stay readable
+            layer.update(text=[[fmt(v, 3) if d else "" for v, d in zip(row, drow)]
+                               for row, drow in zip(padded, dropped)],
+                         texttemplate="%{text}", textfont={"size": 11, "color": "black"})
+        fig.add_trace(layer)
+        if small:  # a small cross in the top-right corner of each dropped cell
             rr, cc = np.nonzero(dropped)
-            fig.add_trace(go.Scatter(x=cc, y=rr, mode="markers", hoverinfo="skip", showlegend=False,
-                                     marker={"symbol": "x-thin", "size": 16,
-                                             "line": {"width": 2, "color": "#5A1F00"}}))
+            fig.add_trace(go.Scatter(x=cc + 0.3, y=rr - 0.3, mode="markers", hoverinfo="skip",
+                                     showlegend=False, marker={"symbol": "x-thin", "size": 8,
+                                                               "line": {"width": 2, "color": "#5A1F00"}}))
     if windows[0] * windows[1] <= MAX_BOXES:
         for i in range(windows[0]):
             for j in range(windows[1]):
@@ -164,7 +171,7 @@ def changed_figure(before: np.ndarray, after: np.ndarray, changed: np.ndarray, t
     """Pooled cells that a shift changed (orange) or left alone (grey), with 'old→new' written
     in changed cells of small maps and both values on hover. labels: (unchanged, changed)."""
     rows, cols = changed.shape
-    show = rows <= heatmaps.TEXT_LIMIT and cols <= heatmaps.TEXT_LIMIT
+    show = max(rows, cols) <= READABLE
     fig = heatmaps.heatmap(changed.astype(float), title, signed=False, zrange=(0.0, 1.0),
                            show_values=show)
     text = [[(f"{fmt(b, 3)}→{fmt(a, 3)}" if c else fmt(a, 3)) for b, a, c in zip(br, ar, cr)]

@@ -145,3 +145,15 @@ def test_example_points_pick_one_pixel_of_each_kind():
     assert result.kinds[points["flat"]] == 0
     flat_trace = result.tensor.sxx + result.tensor.syy
     assert flat_trace[points["flat"]] == flat_trace[3:-3, 3:-3].min()
+
+
+@pytest.mark.parametrize("min_distance", [1, 3, 5])
+def test_corner_peaks_equal_skimage_on_a_photo(min_distance):
+    from skimage import data
+
+    img = data.camera()[::4, ::4] / 255.0
+    r = H.harris_response(img)
+    assert r.max() >= -r.min()  # then max|R| is max R, skimage's threshold_rel scale
+    ours = H.corner_peaks(r, 0.01, min_distance)
+    ref = corner_peaks(corner_harris(img), min_distance=min_distance, threshold_rel=0.01)
+    assert sorted(map(tuple, ours)) == sorted(map(tuple, ref)) and len(ours) > 20
