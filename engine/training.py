@@ -559,6 +559,44 @@ def misclassified(evaluation: Evaluation, limit: int = 25) -> np.ndarray:
     return np.flatnonzero(evaluation.predicted != evaluation.labels)[:limit]
 
 
+@dataclass
+class TrainedModel:
+    """A model ready to look inside: trained here (origin 'trained') or read from a file
+    ('loaded'), its class names, what it was trained for and its scores on test images
+    (test_* and evaluation are None when no test set fits the model)."""
+
+    model: object
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, int, int]
+    origin: str
+    status: str
+    history: dict[str, list[float]]
+    test_images: np.ndarray | None
+    test_labels: np.ndarray | None
+    evaluation: Evaluation | None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+
+def collect(job: TrainingJob) -> TrainedModel | None:
+    """The finished job's model, scored on its test images; None when it produced no model."""
+    if not job.finished or job.model is None:
+        return None
+    snap, data = job.snapshot(), job.data
+    evaluation = evaluate(job.model, data.x_test, data.y_test) if len(data.y_test) else None
+    return TrainedModel(job.model, data.class_names, data.input_shape, "trained", snap.status, snap.history,
+                        data.x_test, data.y_test, evaluation, job.id)
+
+
+def from_loaded(loaded: models.LoadedModel, data: DataSplit | None) -> TrainedModel:
+    """A loaded model; scored on `data`'s test images when their shape and class count fit it."""
+    fits = (data is not None and len(data.y_test) > 0 and data.input_shape == loaded.input_shape
+            and data.classes == len(loaded.class_names))
+    evaluation = evaluate(loaded.model, data.x_test, data.y_test) if fits else None
+    names = data.class_names if fits and "numbered_classes" in loaded.notes else loaded.class_names
+    return TrainedModel(loaded.model, tuple(names), loaded.input_shape, "loaded", "loaded", {},
+                        data.x_test if fits else None, data.y_test if fits else None, evaluation)
+
+
 def with_settings(settings: TrainSettings, **changes: object) -> TrainSettings:
     """A copy of the settings with some fields changed."""
     return replace(settings, **changes)

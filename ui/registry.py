@@ -32,6 +32,7 @@ PLANNED: list[PageInfo] = [
     PageInfo("pages/harris.py", "harris", ":material/crop_free:", "hand-made-features"),
     PageInfo("pages/batchnorm.py", "bn", ":material/equalizer:", "batchnorm"),
     PageInfo("pages/optimizers.py", "opt", ":material/trending_down:", "optimizers"),
+    PageInfo("pages/training.py", "train", ":material/model_training:", "training"),
 ]
 # A planned page is listed once its file exists, so pages can land one at a time.
 LESSONS: list[PageInfo] = [p for p in PLANNED if (APP_DIR / p.path).is_file()]
