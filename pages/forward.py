@@ -228,7 +228,9 @@ def show_trace(stages, stage, trace, position, names) -> None:
         c1.plotly_chart(pviz.window_figure(trace, t("forward.window")), key="fwd_pool_window")
         c2.code(pviz.trace_text(trace, max_terms=40), language=None, wrap_lines=True)
     elif isinstance(trace, dense.DenseTrace):
-        dense_numbers(trace, stages[stage.index - 1])
+        before = stages[stage.index - 1]
+        source_shape = stages[before.index - 1].values.shape if before.kind == "flatten" else None
+        dense_numbers(trace, source_shape)
     elif isinstance(trace, activations.SoftmaxTrace):
         softmax_numbers(trace, position[0], names)
     elif isinstance(trace, forward.FlattenTrace):
@@ -255,12 +257,17 @@ def conv_numbers(tr: conv.ConvTrace) -> None:
             + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None, wrap_lines=True)
 
 
-def dense_numbers(tr: dense.DenseTrace, previous: forward.Stage) -> None:
-    """The dot product of one dense unit: the first terms, the sum, the bias, the largest terms."""
+def dense_numbers(tr: dense.DenseTrace, source_shape: tuple[int, ...] | None) -> None:
+    """The dot product of one dense unit: the first terms, the sum, the bias, the largest terms.
+
+    source_shape: the map's shape before Flatten, to name each input by its cell (row, col, ch).
+    """
     st.code(formulas.products_sum(tr.inputs, tr.weights, tr.total, max_terms=6) + "\n"
             + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None, wrap_lines=True)
     st.caption(t("forward.dense_note", d=tr.inputs.size, nonzero=int(np.count_nonzero(tr.products))))
     labels = [f"x[{d}]" for d in range(tr.inputs.size)]
+    if source_shape is not None and len(source_shape) == 3:
+        labels = [f"x[{d}] = map{forward.flat_source(source_shape, d)}" for d in range(tr.inputs.size)]
     st.plotly_chart(fviz.contributions_figure(tr.products, labels, t("forward.top_terms")),
                     key="fwd_dense_terms")
 
