@@ -6,9 +6,14 @@ The two models differ only by a keras.layers.BatchNormalization after each conv 
     Conv2D(8, 3, relu) -> MaxPool(2) [-> BN] -> Conv2D(16, 3, relu) -> MaxPool(2) [-> BN]
     -> Flatten -> Dense(classes, softmax)
 
-BN layers start at gamma 1, beta 0 and draw no random numbers, so after
-keras.utils.set_random_seed(seed) both models get the same conv and dense weights and see
-the same shuffled batches. TensorFlow/Keras are imported inside the functions that need
+Same seed, same start: every conv and dense kernel gets its own seeded initializer
+(GlorotUniform(seed * 1000 + layer number), Keras' default kind), BN layers start at gamma 1,
+beta 0, and each epoch's shuffle is a NumPy permutation from the seed, the same for both
+models. Nothing draws from Keras' global random state, so keras.utils.set_random_seed is
+not needed, and a run neither disturbs nor is disturbed by another session training at the
+same time (the training studio seeds under its own lock). A run takes one of the server's
+training slots (engine.training.SLOTS) like the training studio's jobs, or raises
+EngineError('training_busy'). TensorFlow/Keras are imported inside the functions that need
 them, so importing this module stays cheap.
 
 Data (NumPy only): drawn shapes (3 classes) or MNIST digits (10 classes) from
@@ -18,6 +23,7 @@ BN helps most), split 80/20 into training and validation.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Callable
@@ -127,16 +133,25 @@ def _limit_threads() -> None:
 
 
 def build_model(input_shape: tuple[int, int, int], classes: int, batchnorm: bool,
-                bn_momentum: float = 0.99):
-    """The small CNN of the module docstring, with or without its two BN layers (uncompiled)."""
+                bn_momentum: float = 0.99, seed: int = 0):
+    """The small CNN of the module docstring, with or without its two BN layers (uncompiled).
+
+    Weight layer i (conv 0, conv 1, dense 2) starts from GlorotUniform(seed * 1000 + i), so
+    both variants of the same seed start from the same weights.
+    """
     import keras
 
+    def init(i: int):
+        return keras.initializers.GlorotUniform(seed=seed * 1000 + i)
+
     layers = [keras.Input(shape=input_shape)]
-    for filters in FILTERS:
-        layers += [keras.layers.Conv2D(filters, 3, activation="relu"), keras.layers.MaxPooling2D(2)]
+    for i, filters in enumerate(FILTERS):
+        layers += [keras.layers.Conv2D(filters, 3, activation="relu", kernel_initializer=init(i)),
+                   keras.layers.MaxPooling2D(2)]
         if batchnorm:
             layers.append(keras.layers.BatchNormalization(momentum=bn_momentum))
-    layers += [keras.layers.Flatten(), keras.layers.Dense(classes, activation="softmax")]
+    layers += [keras.layers.Flatten(),
+               keras.layers.Dense(classes, activation="softmax", kernel_initializer=init(len(FILTERS)))]
     return keras.Sequential(layers)
 
 
@@ -149,26 +164,26 @@ def _param_counts(model) -> tuple[int, int, int]:
 
 def _train_one(settings: CompareSettings, data: tuple, batchnorm: bool,
                on_epoch: Callable[[], None]) -> RunHistory:
-    """Seed, build, compile and fit one model; return its curves."""
+    """Build, compile and fit one model, one epoch at a time on seeded shuffles; its curves."""
     import keras
 
     x_train, y_train, x_val, y_val, classes = data
-    keras.utils.set_random_seed(settings.seed)
-    model = build_model(x_train.shape[1:], classes, batchnorm, settings.bn_momentum)
+    model = build_model(x_train.shape[1:], classes, batchnorm, settings.bn_momentum, settings.seed)
     optimizer = (keras.optimizers.SGD(settings.learning_rate) if settings.optimizer == "sgd"
                  else keras.optimizers.Adam(settings.learning_rate))
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     start = model.evaluate(x_train, y_train, batch_size=256, verbose=0, return_dict=True)
     start_val = model.evaluate(x_val, y_val, batch_size=256, verbose=0, return_dict=True)
-
-    class Progress(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            on_epoch()
-
-    fit = model.fit(x_train, y_train, batch_size=settings.batch_size, epochs=settings.epochs,
-                    validation_data=(x_val, y_val), shuffle=True, verbose=0,
-                    callbacks=[Progress()]).history
+    fit: dict[str, list[float]] = {}
+    rng = np.random.default_rng(settings.seed)  # the same shuffles for both models
+    for _ in range(settings.epochs):
+        order = rng.permutation(len(x_train))
+        epoch = model.fit(x_train[order], y_train[order], batch_size=settings.batch_size, epochs=1,
+                          validation_data=(x_val, y_val), shuffle=False, verbose=0).history
+        for key, values in epoch.items():
+            fit.setdefault(key, []).extend(values)
+        on_epoch()
 
     def curve(key: str, first: float) -> np.ndarray:
         return np.array([first, *fit[key]], dtype=np.float64)
@@ -183,19 +198,28 @@ def compare(settings: CompareSettings,
     """Train without BN, then with BN, from the same seed on the same data.
 
     progress(done, total) is called after every epoch of either run (total = 2 * epochs).
-    Bad settings raise EngineError before TensorFlow is imported.
+    Bad settings raise EngineError before TensorFlow is imported; when every training slot of
+    the server is taken, EngineError('training_busy').
     """
+    from engine.training import SLOTS
+
     data = load_data(settings)
-    _limit_threads()
-    total, done = 2 * settings.epochs, [0]
+    job = f"bn-compare-{uuid.uuid4().hex}"
+    if not SLOTS.try_acquire(job):
+        raise EngineError("training_busy", limit=SLOTS.limit)
+    try:
+        _limit_threads()
+        total, done = 2 * settings.epochs, [0]
 
-    def tick() -> None:
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], total)
+        def tick() -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
 
-    began = time.perf_counter()
-    without = _train_one(settings, data, False, tick)
-    with_bn = _train_one(settings, data, True, tick)
+        began = time.perf_counter()
+        without = _train_one(settings, data, False, tick)
+        with_bn = _train_one(settings, data, True, tick)
+    finally:
+        SLOTS.release(job)
     return CompareResult(with_bn, without, settings, len(data[0]), len(data[2]),
                          time.perf_counter() - began)

@@ -238,8 +238,10 @@ def run_compare(settings: bn_compare.CompareSettings) -> None:
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=t("bn.cmp_progress", done=done, total=total))
 
-    st.session_state[RESULT_KEY] = bn_compare.compare(settings, progress)
-    bar.empty()
+    try:
+        st.session_state[RESULT_KEY] = bn_compare.compare(settings, progress)
+    finally:
+        bar.empty()  # also when the run fails: the message replaces the bar
 
 
 def show_compare(result: bn_compare.CompareResult) -> None:

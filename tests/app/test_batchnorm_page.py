@@ -187,6 +187,22 @@ def test_with_and_without_bn_run_completes_and_is_kept(at):
     assert at.session_state["bn_compare_result"] is not None
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_busy_server_gives_the_translated_message(lang):
+    from engine.training import SLOTS
+
+    page = open_page(PAGE, lang=lang)
+    taken = [h for h in (f"app-test-{i}" for i in range(SLOTS.limit)) if SLOTS.try_acquire(h)]
+    try:
+        page.button(key="bn_cmp_run").click().run()
+    finally:
+        for h in taken:
+            SLOTS.release(h)
+    assert_no_exception(page)
+    assert [e.value for e in page.error] == [translate(lang, "errors.training_busy", limit=SLOTS.limit)]
+    assert "bn_compare_result" not in page.session_state
+
+
 def test_page_never_imports_tensorflow_until_asked():
     code = ("import sys; from tests.app.helpers import open_page; at = open_page('pages/batchnorm.py');"
             "at.button(key='bn_next').click().run(); assert not at.exception;"

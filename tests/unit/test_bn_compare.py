@@ -163,6 +163,32 @@ def test_models_differ_only_by_the_bn_layers():
     assert bn_compare._param_counts(with_bn)[2] == frozen == 48
 
 
+def test_both_models_start_from_the_same_seeded_weights():
+    with_bn = bn_compare.build_model((24, 24, 1), 3, True, seed=4)
+    without = bn_compare.build_model((24, 24, 1), 3, False, seed=4)
+    kernels = [[w for w in m.get_weights() if w.ndim > 1] for m in (with_bn, without)]
+    assert len(kernels[0]) == len(kernels[1]) == 3  # two conv kernels and the dense kernel
+    for a, b in zip(*kernels):
+        np.testing.assert_array_equal(a, b)
+    other = bn_compare.build_model((24, 24, 1), 3, False, seed=5)
+    assert not np.array_equal(other.get_weights()[0], kernels[1][0])
+
+
+def test_a_busy_server_refuses_another_run():
+    from engine.training import SLOTS
+
+    holders = [f"test-holder-{i}" for i in range(SLOTS.limit)]
+    taken = [h for h in holders if SLOTS.try_acquire(h)]
+    try:
+        with pytest.raises(EngineError) as err:
+            bn_compare.compare(bn_compare.CompareSettings(samples=60, epochs=1))
+        assert err.value.key == "training_busy" and err.value.params == {"limit": SLOTS.limit}
+    finally:
+        for h in taken:
+            SLOTS.release(h)
+    assert SLOTS.active() == 0
+
+
 def test_compare_is_seeded_and_reports_every_epoch():
     settings = bn_compare.CompareSettings(samples=60, epochs=2, batch_size=16, seed=1)
     calls = []
@@ -175,6 +201,9 @@ def test_compare_is_seeded_and_reports_every_epoch():
     # before training the BN layers are the identity up to epsilon at inference: same start
     assert first.with_bn.val_loss[0] == pytest.approx(first.without_bn.val_loss[0], rel=1e-2)
     assert first.with_bn.params[0] - first.without_bn.params[0] == 96
+    from engine.training import SLOTS
+
+    assert SLOTS.active() == 0  # the run gave its slot back
     again = bn_compare.compare(settings)
     np.testing.assert_array_equal(first.with_bn.loss, again.with_bn.loss)
     np.testing.assert_array_equal(first.without_bn.val_loss, again.without_bn.val_loss)
