@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import activations, conv, dense, kernels, layers, pooling
+from engine import activations, batchnorm, conv, dense, kernels, layers, pooling
 from engine.errors import EngineError, as_float_array, require_finite
 
 HANDMADE_FILTERS = ("sobel_x", "sobel_y", "laplacian")
@@ -25,11 +25,12 @@ HANDMADE_FILTERS = ("sobel_x", "sobel_y", "laplacian")
 
 @dataclass(frozen=True)
 class Step:
-    """One operation. kind: 'scale' | 'conv' | 'relu' | 'pool' | 'global_pool' | 'flatten' |
-    'dense' | 'softmax'. Only the fields of its kind are used:
+    """One operation. kind: 'scale' | 'conv' | 'relu' | 'activation' | 'pool' | 'global_pool' |
+    'batchnorm' | 'flatten' | 'dense' | 'softmax'. Only the fields of its kind are used:
     scale: factor, offset (y = x * factor + offset); conv: kernel (KH, KW, C, F), bias (F,),
-    strides, padding, dilation; pool / global_pool: mode, pool_size, strides, padding;
-    dense: weights (D, U), bias (U,)."""
+    strides, padding, dilation; activation: activation (a name of engine.activations, e.g.
+    'tanh'); pool / global_pool: mode, pool_size, strides, padding; batchnorm: bn (moving
+    statistics, inference), epsilon; dense: weights (D, U), bias (U,)."""
 
     kind: str
     kernel: np.ndarray | None = None
@@ -42,6 +43,10 @@ class Step:
     pool_size: tuple[int, int] = (2, 2)
     factor: float = 1.0
     offset: float = 0.0
+    activation: str = "relu"
+    bn: batchnorm.BatchNormState | None = None
+    epsilon: float = 1e-3
+    bn_arrays: int = 4  # how many (C,) arrays the layer stores (3 without gamma or beta)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ def _spec(step: Step) -> layers.LayerSpec | None:
         return layers.GlobalPoolSpec(step.mode)
     if step.kind == "flatten":
         return layers.FlattenSpec()
+    if step.kind == "batchnorm":
+        return layers.BatchNormSpec()
     if step.kind == "dense":
         return layers.DenseSpec(step.weights.shape[1])
     return None
@@ -81,6 +88,10 @@ def _apply(step: Step, x: np.ndarray) -> np.ndarray:
                            step.dilation)[0]
     if step.kind == "relu":
         return activations.relu(x)
+    if step.kind == "activation":
+        return activations.apply_activation(step.activation, x)
+    if step.kind == "batchnorm":  # inference: the moving statistics
+        return batchnorm.batchnorm(x[None], step.bn, training=False, epsilon=step.epsilon).output[0]
     if step.kind == "pool":
         return pooling.pool2d(x[None], step.pool_size, step.strides, step.padding, step.mode)[0]
     if step.kind == "global_pool":
@@ -112,6 +123,9 @@ def run(image: object, steps: list[Step]) -> list[Stage]:
             row = next(rows)
             assert row.output_shape == x.shape, (row, x.shape)
             params, formula = row.params, row.formula
+            if step.kind == "batchnorm" and step.bn_arrays != 4:  # no gamma or no beta
+                c = x.shape[-1]
+                params, formula = step.bn_arrays * c, f"{step.bn_arrays} * {c} = {step.bn_arrays * c}"
         stages.append(Stage(i, step.kind, x, params, formula, step))
     return stages
 
@@ -124,6 +138,21 @@ class ElementTrace:
     """A one-input step (rescale, ReLU) at one cell: result = f(before)."""
 
     before: float
+    result: float
+
+
+@dataclass(frozen=True)
+class BatchNormTrace:
+    """Batch normalization (inference) of one value of channel c:
+    result = gamma * (before - mean) / sqrt(variance + epsilon) + beta."""
+
+    before: float
+    mean: float
+    variance: float
+    epsilon: float
+    gamma: float
+    beta: float
+    x_hat: float
     result: float
 
 
@@ -176,7 +205,16 @@ def trace_cell(stages: list[Stage], index: int, position: tuple[int, ...]):
         return activations.softmax_trace(prev)
     if stage.kind == "flatten":
         return FlattenTrace(pos[0], flat_source(prev.shape, pos[0]), float(stage.values[pos[0]]))
+    if stage.kind == "batchnorm":
+        return _batchnorm_trace(step, float(prev[pos]), pos[-1], float(stage.values[pos]))
     return ElementTrace(float(prev[pos]), float(stage.values[pos]))
+
+
+def _batchnorm_trace(step: Step, before: float, channel: int, result: float) -> BatchNormTrace:
+    mean, var = float(step.bn.moving_mean[channel]), float(step.bn.moving_variance[channel])
+    return BatchNormTrace(before=before, mean=mean, variance=var, epsilon=step.epsilon,
+                          gamma=float(step.bn.gamma[channel]), beta=float(step.bn.beta[channel]),
+                          x_hat=(before - mean) / float(np.sqrt(var + step.epsilon)), result=result)
 
 
 # ------------------------------------------------------------------ hand-made weights
@@ -258,12 +296,31 @@ def _pair(value: object) -> tuple[int, int]:
 
 
 def _activation_steps(name: object) -> list[Step]:
-    """The steps of a Keras activation name: linear -> none, relu, softmax; others refused."""
+    """The steps of a Keras activation name: linear -> none; relu, softmax; the other element-wise
+    activations of engine.activations (elu, tanh, sigmoid, ...); anything else refused."""
     if name in (None, "linear"):
         return []
     if name in ("relu", "softmax"):
         return [Step(str(name))]
+    if name in activations.ACTIVATIONS and name != "leaky_relu":  # Keras' leaky slope is a layer setting
+        return [Step("activation", activation=str(name))]
     raise EngineError("bad_mode", mode=str(name))
+
+
+def _keras_batchnorm(cfg: dict, w: list[np.ndarray]) -> Step:
+    """A BatchNormalization layer over the last axis, at inference (moving statistics)."""
+    axis = cfg.get("axis", -1)
+    if axis not in (-1, 3, [-1], [3]):
+        raise EngineError("bad_mode", mode=f"BatchNormalization axis={axis}")
+    weights = list(w)
+    if len(weights) < 2:
+        raise EngineError("bad_mode", mode="BatchNormalization without moving statistics")
+    channels = weights[-1].shape[0]
+    gamma = weights.pop(0) if cfg.get("scale", True) else np.ones(channels)
+    beta = weights.pop(0) if cfg.get("center", True) else np.zeros(channels)
+    state = batchnorm.BatchNormState(gamma=gamma, beta=beta, moving_mean=weights[0],
+                                     moving_variance=weights[1])
+    return Step("batchnorm", bn=state, epsilon=float(cfg.get("epsilon", 1e-3)), bn_arrays=len(w))
 
 
 def _keras_layer_steps(layer: object) -> list[Step]:
@@ -295,6 +352,8 @@ def _keras_layer_steps(layer: object) -> list[Step]:
         return [Step("global_pool", mode="avg" if "Average" in kind else "max")]
     if kind == "Flatten":
         return [Step("flatten")]
+    if kind == "BatchNormalization":
+        return [_keras_batchnorm(cfg, w)]
     if kind == "Dense":
         bias = w[1] if len(w) > 1 else np.zeros(w[0].shape[1])
         return [Step("dense", weights=w[0], bias=bias)] + _activation_steps(cfg.get("activation"))
@@ -309,11 +368,12 @@ def _keras_layer_steps(layer: object) -> list[Step]:
 
 
 def steps_from_keras(model: object) -> list[Step]:
-    """The steps of a Sequential-like Keras model built from Conv2D, pooling, Flatten, Dense,
-    Dropout, Rescaling, ReLU/Activation/Softmax layers (channels_last).
+    """The steps of a Sequential-like Keras model built from Conv2D, pooling (also global),
+    BatchNormalization, Flatten, Dense, Dropout, Rescaling, ReLU/Activation/Softmax layers
+    (channels_last), with the activations relu, softmax, elu, tanh, sigmoid, linear.
 
-    Raises EngineError('bad_mode', mode=<layer class>) for any other layer (BatchNormalization,
-    ...). Uses only `model.layers`, `get_config()` and `get_weights()`.
+    Raises EngineError('bad_mode', mode=<layer class>) for any other layer. Uses only
+    `model.layers`, `get_config()` and `get_weights()`.
     """
     steps: list[Step] = []
     for layer in model.layers:

@@ -108,8 +108,12 @@ def handmade_steps(source: str) -> list[forward.Step]:
     return forward.handmade_steps((SIZE, SIZE, 1), units, seed=int(seed))
 
 
-def class_names(units: int, source: str) -> list[str]:
-    """Labels of the output units: digits, shape names or 'class k'."""
+def class_names(units: int, source: str, trained: bool) -> list[str]:
+    """Labels of the output units: the trained model's class names (st.session_state
+    ["trained_classes"], set with the model), digits, shape names or 'class k'."""
+    given = st.session_state.get("trained_classes") if trained else None
+    if given is not None and len(given) == units:
+        return [str(name) for name in given]
     if units == len(datasets.SHAPE_CLASSES) and source == "shape":
         return [t(f"shapes.{k}") for k in datasets.SHAPE_CLASSES]
     if units == 10:
@@ -125,7 +129,9 @@ def shape_text(values: np.ndarray) -> str:
 
 
 def stage_name(stage: forward.Stage) -> str:
-    """'3. ReLU'; pooling stages are named by their mode (max / average)."""
+    """'3. ReLU'; pooling stages are named by their mode (max / average), activations by name."""
+    if stage.kind == "activation":
+        return f"{stage.index}. {t('forward.kinds.activation', name=stage.step.activation)}"
     kind = f"{stage.kind}_{stage.step.mode}" if stage.kind in ("pool", "global_pool") else stage.kind
     return f"{stage.index}. {t(f'forward.kinds.{kind}')}"
 
@@ -141,6 +147,8 @@ def stage_card(stage: forward.Stage, names: list[str]) -> None:
     else:
         fig = fviz.vector_figure(v, names if v.size == len(names) else None)
     st.plotly_chart(fig, key=f"fwd_stage_{stage.index}")
+    if v.ndim == 3 and v.shape[2] > fviz.MAX_CHANNELS:
+        st.caption(t("forward.channels_shown", shown=fviz.MAX_CHANNELS, total=v.shape[2]))
     if stage.params:
         st.caption(stage.formula)
 
@@ -235,6 +243,8 @@ def show_trace(stages, stage, trace, position, names) -> None:
         softmax_numbers(trace, position[0], names)
     elif isinstance(trace, forward.FlattenTrace):
         flatten_numbers(trace, stages[stage.index - 1].values.shape)
+    elif isinstance(trace, forward.BatchNormTrace):
+        batchnorm_numbers(trace)
     else:
         element_numbers(stage, trace)
 
@@ -300,10 +310,23 @@ def flatten_numbers(tr: forward.FlattenTrace, shape: tuple[int, ...]) -> None:
     st.caption(t("forward.flatten_note"))
 
 
+def batchnorm_numbers(tr: forward.BatchNormTrace) -> None:
+    """Batch normalization of one value with the layer's moving statistics (inference)."""
+    f = formulas.fmt
+    st.code(f"x̂ = (x − μ) / √(σ² + ε) = ({f(tr.before)} − {f(tr.mean)}) / √({f(tr.variance)} + {f(tr.epsilon)})"
+            f" = {f(tr.x_hat)}\ny = γ·x̂ + β = {f(tr.gamma)}·{f(tr.x_hat)} {formulas.signed(tr.beta)}"
+            f" = {f(tr.result)}", language=None, wrap_lines=True)
+    st.caption(t("forward.bn_note"))
+
+
 def element_numbers(stage: forward.Stage, tr: forward.ElementTrace) -> None:
-    """Rescale or ReLU of one value."""
+    """Rescale, ReLU or another activation of one value."""
     if stage.kind == "relu":
         st.code(f"ReLU: max(0, {formulas.fmt(tr.before)}) = {formulas.fmt(tr.result)}", language=None, wrap_lines=True)
+        return
+    if stage.kind == "activation":
+        st.code(f"{stage.step.activation}({formulas.fmt(tr.before)}) = {formulas.fmt(tr.result)}", language=None,
+                wrap_lines=True)
         return
     step = stage.step
     offset = f" {formulas.signed(step.offset)}" if step.offset else ""
@@ -328,7 +351,7 @@ with controls:
         stages = forward.run(image, steps)
     if stages is None:
         st.stop()
-    names = class_names(stages[-1].values.size, source)
+    names = class_names(stages[-1].values.size, source, trained is not None)
 
 with results:
     with guarded():

@@ -181,13 +181,33 @@ def test_trained_model_weights_are_used(digits):
     assert sum(k.startswith("fwd_stage_") for k in chart_keys(page)) == len(stages)
 
 
+def test_trained_model_with_batchnorm_and_class_names(digits):
+    rng = np.random.default_rng(1)
+    bn = layer("BatchNormalization", {"axis": -1, "epsilon": 1e-3, "center": True, "scale": True},
+               [rng.uniform(0.5, 1.5, 4), rng.normal(0, 0.2, 4), rng.normal(0, 0.2, 4), rng.uniform(0.5, 2, 4)])
+    model = fake_model(extra=(bn,))
+    page = open_page(PAGE, lang="en")
+    page.session_state["trained_model"] = model
+    page.session_state["trained_classes"] = [f"c{k}" for k in range(10)]
+    page.run()
+    page.radio(key="fwd_weights").set_value("trained").run()
+    steps = [forward.Step("scale", factor=1 / 255)] + forward.steps_from_keras(model)
+    stages = forward.run(digits[0][3500].astype(np.float64), steps)
+    assert [s.kind for s in stages][5] == "batchnorm"
+    assert list(chart(page, "fwd_probs")["data"][0]["x"]) == [f"c{k}" for k in range(10)]
+    page.selectbox(key="fwd_stage").set_value(5).run()
+    assert_no_exception(page)
+    tr = forward.trace_cell(stages, 5, (6, 6, 0))
+    assert any(c.endswith(f"= {formulas.fmt(tr.result)}") and "γ·x̂ + β" in c for c in codes(page))
+
+
 def test_unsupported_model_gives_a_message_and_falls_back():
     page = open_page(PAGE, lang="ko")
-    page.session_state["trained_model"] = fake_model(extra=(layer("BatchNormalization"),))
+    page.session_state["trained_model"] = fake_model(extra=(layer("LayerNormalization"),))
     page.run()
     page.radio(key="fwd_weights").set_value("trained").run()
     assert_no_exception(page)
-    assert translate("ko", "errors.bad_mode", mode="BatchNormalization") in [e.value for e in page.error]
+    assert translate("ko", "errors.bad_mode", mode="LayerNormalization") in [e.value for e in page.error]
     assert translate("ko", "forward.fallback") in shown_text(page)
     assert sum(k.startswith("fwd_stage_") for k in chart_keys(page)) == 8  # hand-made network shown
 

@@ -57,10 +57,44 @@ def test_keras_model_steps_reproduce_predict_and_summary():
 
 
 def test_unsupported_layer_is_named():
-    model = keras_model(extra=(keras.layers.BatchNormalization(),))
+    model = keras_model(extra=(keras.layers.LayerNormalization(),))
     with pytest.raises(EngineError) as info:
         F.steps_from_keras(model)
-    assert info.value.key == "bad_mode" and info.value.params["mode"] == "BatchNormalization"
+    assert info.value.key == "bad_mode" and info.value.params["mode"] == "LayerNormalization"
+
+
+def test_batchnorm_and_other_activations_like_the_training_page_builds():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([
+        keras.Input((10, 10, 1)),
+        keras.layers.Conv2D(3, 3, activation="elu", padding="same"),
+        keras.layers.AveragePooling2D(2),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.2),
+        keras.layers.Conv2D(2, 3, activation="tanh"),
+        keras.layers.BatchNormalization(center=False),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(4, activation="sigmoid"),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # trained-looking moving statistics, gamma and beta
+        if type(layer).__name__ == "BatchNormalization":
+            w = layer.get_weights()
+            w = [rng.uniform(0.5, 1.5, a.shape) if i in (0, len(w) - 1) else rng.normal(0, 0.3, a.shape)
+                 for i, a in enumerate(w)]
+            layer.set_weights(w)
+    x = rng.random((10, 10, 1)).astype(np.float32)
+    steps = F.steps_from_keras(model)
+    assert [s.kind for s in steps] == ["conv", "activation", "pool", "batchnorm", "conv", "activation",
+                                       "batchnorm", "global_pool", "dense", "activation", "dense", "softmax"]
+    stages = F.run(x, steps)
+    np.testing.assert_allclose(stages[-1].values, model.predict(x[None], verbose=0)[0], rtol=1e-5)
+    assert sum(s.params for s in stages) == model.count_params()
+    t = F.trace_cell(stages, 4, (2, 3, 1))
+    assert t.result == pytest.approx(t.gamma * t.x_hat + t.beta, rel=1e-9)
+    assert t.result == pytest.approx(stages[4].values[2, 3, 1], rel=1e-12)
+    assert t.before == stages[3].values[2, 3, 1]
 
 
 def test_global_pooling_model():
