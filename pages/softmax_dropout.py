@@ -125,13 +125,13 @@ def dropout_section() -> None:
     st.caption(t("softmax.dropout_intro"))
     controls, results = st.columns([1, 2.3], gap="large")
     with controls:
-        rate = st.slider(t("softmax.rate"), 0.0, 0.9, 0.5, 0.05, key="do_rate")
-        seed = st.number_input(t("softmax.seed"), 0, 9999, 0, key="do_seed")
+        rate = st.slider(t("softmax.rate"), 0.0, 0.9, 0.5, 0.05, key="sm_drop_rate")
+        seed = st.number_input(t("softmax.seed"), 0, 9999, 0, key="sm_drop_seed")
         phase = st.radio(t("softmax.phase"), ("training", "inference"), format_func=labeler("softmax.phases"),
-                         key="do_phase", horizontal=True)
+                         key="sm_drop_phase", horizontal=True)
         st.markdown(t("softmax.activations_label"))
-        edited = grid_editor(kernels.grid_to_cells(ACTIVATIONS), key="do_cells")
-        x = conv_state.parse_or_keep(edited, "do_activations", t("softmax.activations_name"))
+        edited = grid_editor(kernels.grid_to_cells(ACTIVATIONS), key="sm_drop_cells")
+        x = conv_state.parse_or_keep(edited, "sm_drop_activations", t("softmax.activations_name"))
     with results, guarded():
         dropout_results(x, float(rate), int(seed), phase == "training")
 
@@ -147,9 +147,9 @@ def dropout_results(x: np.ndarray, rate: float, seed: int, training: bool) -> No
                if training else t("softmax.no_scale"))
     m3.metric(t("softmax.sums"), f"{formulas.fmt(x.sum())} → {formulas.fmt(y.sum())}")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(fviz.grid_figure(x, t("softmax.input_title"), colorbar=False, height=280), key="do_input")
+    c1.plotly_chart(fviz.grid_figure(x, t("softmax.input_title"), colorbar=False, height=280), key="sm_drop_input")
     c2.plotly_chart(fviz.dropout_figure(y, keep, t(f"softmax.output_title_{'training' if training else 'inference'}")),
-                    key="do_output")
+                    key="sm_drop_output")
     if training:
         c2.caption(t("softmax.output_legend", scale=formulas.fmt(scale, 4)))
     if not training:
@@ -159,7 +159,7 @@ def dropout_results(x: np.ndarray, rate: float, seed: int, training: bool) -> No
     many, _ = dropout(np.broadcast_to(x, (MASK_DRAWS, *x.shape)), rate, training=True, seed=seed)
     mean = many.mean(axis=0)
     st.plotly_chart(fviz.grid_figure(mean, t("softmax.mean_title", n=MASK_DRAWS), colorbar=False, height=280),
-                    key="do_mean")
+                    key="sm_drop_mean")
     st.caption(t("softmax.mean_note", n=MASK_DRAWS, err=formulas.fmt(float(np.max(np.abs(mean - x))), 3)))
 
 

@@ -126,30 +126,30 @@ def test_dropout_rate_seed_and_phase(at):
     assert metric(at, "softmax.kept") == f"{int(keep.sum())} / 20"
     assert metric(at, "softmax.scale") == "2"
     assert metric(at, "softmax.sums") == f"{fmt(ACTIVATIONS.sum())} → {fmt(y.sum())}"
-    z = array(chart(at, "do_output")["data"][0]["z"])
+    z = array(chart(at, "sm_drop_output")["data"][0]["z"])
     np.testing.assert_array_equal(np.isnan(z), ~keep)
     np.testing.assert_allclose(z[keep], y[keep])
-    at.slider(key="do_rate").set_value(0.2).run()
+    at.slider(key="sm_drop_rate").set_value(0.2).run()
     y, keep = dropout(ACTIVATIONS, 0.2, training=True, seed=0)
     assert metric(at, "softmax.kept") == f"{int(keep.sum())} / 20"
     assert metric(at, "softmax.scale") == "1.25"
-    at.number_input(key="do_seed").set_value(5).run()
+    at.number_input(key="sm_drop_seed").set_value(5).run()
     y, keep = dropout(ACTIVATIONS, 0.2, training=True, seed=5)
-    np.testing.assert_array_equal(np.isnan(array(chart(at, "do_output")["data"][0]["z"])), ~keep)
-    at.radio(key="do_phase").set_value("inference").run()
+    np.testing.assert_array_equal(np.isnan(array(chart(at, "sm_drop_output")["data"][0]["z"])), ~keep)
+    at.radio(key="sm_drop_phase").set_value("inference").run()
     assert metric(at, "softmax.kept") == "20 / 20" and metric(at, "softmax.scale") == "1"
     assert translate("en", "softmax.inference_note") in [s.value for s in at.success]
 
 
 def test_dropout_average_over_masks_is_close_to_the_input(at):
-    z = array(chart(at, "do_mean")["data"][0]["z"])
+    z = array(chart(at, "sm_drop_mean")["data"][0]["z"])
     many, _ = dropout(np.broadcast_to(ACTIVATIONS, (1000, 4, 5)), 0.5, training=True, seed=0)
     np.testing.assert_allclose(z, many.mean(axis=0))
     assert np.max(np.abs(z - ACTIVATIONS)) < 0.2
 
 
 def test_bad_activation_cell_keeps_the_last_grid(at):
-    edit(at, "do_cells", 0, 0, "")
+    edit(at, "sm_drop_cells", 0, 0, "")
     assert_no_exception(at)
     name = translate("en", "softmax.activations_name")
     assert translate("en", "errors.empty_cell", name=name, row=1, col=1) in [e.value for e in at.error]
