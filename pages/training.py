@@ -294,54 +294,57 @@ def rows_of(frame: pd.DataFrame) -> list[dict]:
 def builder(preset: str) -> models.ModelSpec:
     """The preset in two editable tables (rows can be added and removed) and the head choice."""
     base = models.PRESETS[preset]
-    st.markdown(f"**{t('train.blocks_heading')}**")
-    blocks = st.data_editor(pd.DataFrame([asdict(b) for b in base.blocks]), num_rows="dynamic", hide_index=True,
-                            column_config=block_columns(), key=f"train_blocks_{preset}", width="stretch")
-    st.caption(t("train.block_order"))
-    st.markdown(f"**{t('train.dense_heading')}**")
-    dense_frame = pd.DataFrame([asdict(d) for d in base.dense], columns=["units", "activation", "dropout"])
-    dense = st.data_editor(dense_frame, num_rows="dynamic", hide_index=True, column_config=dense_columns(),
-                           key=f"train_dense_{preset}", width="stretch")
-    head = st.radio(t("train.head"), models.HEADS, format_func=labeler("train.heads"), key="train_head",
-                    horizontal=True)
+    left, right = st.columns([1.7, 1], gap="large")
+    with left:
+        st.markdown(f"**{t('train.blocks_heading')}**")
+        blocks = st.data_editor(pd.DataFrame([asdict(b) for b in base.blocks]), num_rows="dynamic",
+                                hide_index=True, column_config=block_columns(), key=f"train_blocks_{preset}",
+                                width="stretch")
+        st.caption(t("train.block_order"))
+    with right:
+        st.markdown(f"**{t('train.dense_heading')}**")
+        dense_frame = pd.DataFrame([asdict(d) for d in base.dense], columns=["units", "activation", "dropout"])
+        dense = st.data_editor(dense_frame, num_rows="dynamic", hide_index=True, column_config=dense_columns(),
+                               key=f"train_dense_{preset}", width="stretch")
+        head = st.radio(t("train.head"), models.HEADS, format_func=labeler("train.heads"), key="train_head",
+                        horizontal=True)
     return models.ModelSpec(tuple(models.ConvBlock(**row) for row in rows_of(blocks)),
                             tuple(models.DenseLayer(**row) for row in rows_of(dense)), head)
 
 
 def summary_table(rows: list[layers.LayerRow]) -> None:
+    """The model.summary() table with each parameter formula, and the totals beside it."""
     frame = pd.DataFrame({t("train.col_layer"): [r.name for r in rows],
                           t("train.col_output"): [str((None,) + tuple(r.output_shape)) for r in rows],
                           t("train.col_params"): [f"{r.params:,}" for r in rows],
                           t("train.col_formula"): [r.formula for r in rows]})
-    st.dataframe(frame, hide_index=True, key="train_summary")
+    table, totals = st.columns([2.4, 1], gap="large")
+    table.dataframe(frame, hide_index=True, key="train_summary", width="stretch")
     total, trainable, frozen = layers.totals(rows)
-    m1, m2, m3 = st.columns(3)
-    m1.metric(t("train.total_params"), f"{total:,}")
-    m2.metric(t("train.trainable"), f"{trainable:,}")
-    m3.metric(t("train.non_trainable"), f"{frozen:,}")
+    totals.metric(t("train.total_params"), f"{total:,}")
+    totals.metric(t("train.trainable"), f"{trainable:,}")
+    totals.metric(t("train.non_trainable"), f"{frozen:,}")
 
 
 def model_section(split: training.DataSplit) -> models.ModelSpec | None:
     st.header(t("train.model_heading"))
-    left, right = st.columns([1.3, 1], gap="large")
-    with left:
-        preset = st.selectbox(t("train.preset"), models.PRESET_NAMES, format_func=labeler("train.presets"),
-                              key="train_preset")
-        st.caption(t(f"train.preset_notes.{preset}"))
-        spec = builder(preset)
-    with right:
-        try:
-            rows = models.summary(spec, split.input_shape, split.classes)
-        except EngineError as err:
-            show_engine_error(err)
-            return None
-        st.markdown(t("train.summary_heading", shape=str(split.input_shape), k=split.classes))
-        summary_table(rows)
-        with st.expander(t("train.code_heading")):
-            st.code(models.keras_code(spec, split.input_shape, split.classes,
-                                      st.session_state.get("train_optimizer", "adam"),
-                                      st.session_state.get("train_lr", 0.001),
-                                      st.session_state.get("train_encoding", "onehot")), language="python")
+    c1, c2 = st.columns([1, 1.7], gap="large")
+    preset = c1.selectbox(t("train.preset"), models.PRESET_NAMES, format_func=labeler("train.presets"),
+                          key="train_preset")
+    c2.caption(t(f"train.preset_notes.{preset}"))
+    spec = builder(preset)
+    try:
+        rows = models.summary(spec, split.input_shape, split.classes)
+    except EngineError as err:
+        show_engine_error(err)
+        return None
+    st.markdown(t("train.summary_heading", shape=str(split.input_shape), k=split.classes))
+    summary_table(rows)
+    with st.expander(t("train.code_heading")):
+        st.code(models.keras_code(spec, split.input_shape, split.classes,
+                                  st.session_state.get("train_optimizer", "adam"),
+                                  st.session_state.get("train_lr", 0.001),
+                                  st.session_state.get("train_encoding", "onehot")), language="python")
     return spec
 
 
@@ -378,6 +381,8 @@ def start_training(split, spec, settings) -> None:
         st.session_state[JOB_KEY] = training.TrainingJob(split, spec, settings).start()
     except EngineError as err:
         show_engine_error(err)
+        return
+    st.rerun()  # redraw with the Train button disabled and the progress polling
 
 
 def training_section(split, spec, augment) -> None:
@@ -466,7 +471,7 @@ def scores(result: training.TrainedModel) -> None:
     st.subheader(t("train.mistakes_heading", n=len(wrong)))
     if len(wrong):
         titles = [t("train.rp", r=names[ev.labels[i]], p=names[ev.predicted[i]]) for i in wrong]
-        st.plotly_chart(tviz.image_grid(result.test_images[wrong], titles, columns=10, cell=90,
+        st.plotly_chart(tviz.image_grid(result.test_images[wrong], titles, columns=10, cell=80,
                                         title_colors=[tviz.BAD] * len(wrong)), key="train_mistakes")
     else:
         st.success(t("train.no_mistakes"))

@@ -17,6 +17,7 @@ from visuals import colors
 TRAIN_COLOR = "#0072B2"  # Okabe-Ito blue
 VAL_COLOR = "#D55E00"  # Okabe-Ito vermillion
 GOOD, BAD = "#009E73", "#D55E00"
+COUNTS = [[0.0, "#F7FBFF"], [1.0, "#08519C"]]  # white (none) to blue (many): counts of the confusion matrix
 
 
 def _figure(data: list[dict], layout: dict) -> go.Figure:
@@ -75,8 +76,7 @@ def confusion(matrix: np.ndarray, names: list[str], title: str, true_label: str,
     matrix = np.asarray(matrix)
     k = len(names)
     text = [[str(int(v)) for v in row] for row in matrix]
-    data = [{"type": "heatmap", "z": matrix, "x": names, "y": names, "colorscale": colors.SEQUENTIAL,
-             "reversescale": True, "showscale": False, "text": text, "texttemplate": "%{text}",
+    data = [{"type": "heatmap", "z": matrix, "x": names, "y": names, "colorscale": COUNTS, "showscale": False, "text": text, "texttemplate": "%{text}",
              "textfont": {"size": 13 if k <= 10 else 9}, "xgap": 1, "ygap": 1,
              "hovertemplate": f"{true_label}: %{{y}}<br>{predicted_label}: %{{x}}<br>%{{z}}<extra></extra>"}]
     side = int(min(560, max(280, 42 * k + 120)))
@@ -118,7 +118,8 @@ def image_grid(images: np.ndarray, titles: list[str], columns: int = 8, *, cell:
     n = len(images)
     columns = max(1, min(columns, n))
     rows = max(1, math.ceil(n / columns))
-    gap, title_room = 0.02, 26
+    gap = 0.02
+    title_room = 18 * (1 + max(t.count("<br>") for t in titles)) + 8 if titles else 26
     height = rows * (cell + title_room) + 10
     width = (1.0 - gap * (columns - 1)) / columns
     row_h = (1.0 - rows * title_room / height) / rows
@@ -148,7 +149,7 @@ def tile(maps: np.ndarray, columns: int | None = None, *, normalise: bool = True
     every map's pattern is visible whatever its size. Returns (tiled, channel index per cell (-1
     in gaps), columns)."""
     h, w, count = maps.shape
-    columns = columns or int(min(16, max(1, math.ceil(math.sqrt(count * w / max(h, 1) * 1.6)))))
+    columns = columns or min(count, 16)  # up to 16 per row, as the notes' images_per_row
     rows = math.ceil(count / columns)
     out = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), np.nan)
     which = np.full(out.shape, -1)
@@ -180,9 +181,9 @@ def mosaic(maps: np.ndarray, title: str, channel_label: str, *, signed: bool = F
              "colorscale": colors.DIVERGING if signed else colors.SEQUENTIAL,
              "zmin": -m if signed else 0, "zmax": m if signed else 1,
              "hovertemplate": f"{channel_label} %{{customdata[0]}}: %{{customdata[1]:.4g}}<extra></extra>"}]
-    fig_height = height or int(min(900, max(160, 720 * rows / max(cols, 1) + 60)))
+    fig_height = height or int(min(900, max(150, 1000 * rows / max(cols, 1) + 50)))  # ~1000 px wide
     axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
-    layout = _base(fig_height, title, margin={"l": 4, "r": 4, "t": 36, "b": 4}, xaxis=axis,
+    layout = _base(fig_height, title, margin={"l": 4, "r": 4, "t": 36 if title else 6, "b": 4}, xaxis=axis,
                    yaxis={**axis, "autorange": "reversed", "scaleanchor": "x"})
     return _figure(data, layout)
 

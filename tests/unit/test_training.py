@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 from engine import config, datasets, models, training  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
 from engine.training import AugmentOptions, TrainSettings  # noqa: E402
+from tests.app.figure_data import array  # noqa: E402
 
 TINY = models.PRESETS["tiny"]
 
@@ -224,3 +225,48 @@ def test_spec_that_does_not_fit_fails_before_starting(shapes_split):
     with pytest.raises(EngineError) as err:
         training.TrainingJob(shapes_split, spec, TrainSettings())
     assert err.value.key in ("kernel_too_large", "pool_too_large")
+
+
+# ------------------------------------------------------------------ figures (visuals.training)
+
+
+def test_tile_puts_each_channel_in_its_place_scaled_to_its_range():
+    from visuals import training as tviz
+
+    maps = np.stack([np.arange(6.0).reshape(2, 3) * (c + 1) for c in range(5)], axis=-1)  # (2, 3, 5)
+    tiled, which, columns = tviz.tile(maps, columns=3)
+    assert columns == 3 and tiled.shape == (2 * 3 - 1, 3 * 4 - 1)
+    assert np.isnan(tiled[2]).all() and (which[2] == -1).all()  # the gap row between the tile rows
+    np.testing.assert_allclose(tiled[3:5, 4:7], np.arange(6.0).reshape(2, 3) / 5)  # channel 4, 0..1
+    assert which[3, 4] == 4 and np.isnan(tiled[3, 8])  # channel 5 does not exist: left empty
+
+
+def test_mosaic_hover_shows_channel_and_raw_value_and_filters_are_signed():
+    from visuals import training as tviz
+
+    maps = np.random.default_rng(0).uniform(0, 3, (4, 4, 8))
+    fig = tviz.mosaic(maps, "conv2d", "Channel", raw=maps).to_dict()
+    custom = array(fig["data"][0]["customdata"])
+    assert custom[0, 0, 0] == 0 and custom[0, 0, 1] == pytest.approx(maps[0, 0, 0])
+    assert fig["data"][0]["zmax"] == 1
+    kernel = np.random.default_rng(1).normal(size=(3, 3, 1, 4))
+    signed = tviz.filters_figure(kernel, "", "Filter").to_dict()["data"][0]
+    assert signed["zmin"] == -signed["zmax"] == pytest.approx(-np.abs(kernel).max())
+    rgb = tviz.filters_figure(np.random.default_rng(2).normal(size=(3, 3, 3, 5)), "", "Filter").to_dict()
+    assert [tr["type"] for tr in rgb["data"]] == ["image"] * 5
+
+
+def test_curves_confusion_and_grid_figures():
+    from visuals import training as tviz
+
+    labels = {k: k for k in ("loss", "accuracy", "train", "val", "batches", "epoch")}
+    history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.7], "val_accuracy": [0.4, 0.7]}
+    fig = tviz.curves(history, [(0.5, 1.2, 0.4), (1.0, 1.0, 0.5)], 5, labels).to_dict()
+    lines = [tr for tr in fig["data"] if tr.get("mode") == "lines+markers"]
+    assert [(array(tr["x"]).tolist(), tr["xaxis"]) for tr in lines] == [([1, 2], "x"), ([1, 2], "x"), ([1, 2], "x2"), ([1, 2], "x2")]
+    assert fig["layout"]["xaxis"]["range"] == [0, 5.2]
+    cm = np.array([[3, 1], [0, 2]])
+    heat = tviz.confusion(cm, ["a", "b"], "cm", "true", "pred").to_dict()["data"][0]
+    assert np.array_equal(array(heat["z"]), cm) and heat["text"] == [["3", "1"], ["0", "2"]]
+    grid = tviz.image_grid(np.zeros((3, 5, 5, 1)), ["R: a<br>P: b", "x", "y"], columns=2).to_dict()
+    assert len(grid["data"]) == 3 and [a["text"] for a in grid["layout"]["annotations"]] == ["R: a<br>P: b", "x", "y"]
