@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$(bash scripts/setup.sh app | tail -n 1)
-exec "$venv/bin/python" -m streamlit run app.py "$@"
+exec "$venv/bin/python" scripts/serve.py "$@"

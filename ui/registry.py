@@ -21,19 +21,21 @@ class PageInfo:
     url_path: str
 
 
-HOME = PageInfo("pages/home.py", "home", ":material/home:", "home")
+HOME = PageInfo("pages/home.py", "home", ":material/home:", "welcome")
 
 # The teaching pages, in the order of the course chapter.
 PLANNED: list[PageInfo] = [
     PageInfo("pages/conv.py", "conv", ":material/blur_on:", "convolution"),
-    PageInfo("pages/pooling.py", "pool", ":material/grid_view:", "pooling"),
+    PageInfo("pages/pooling.py", "pool", ":material/grid_view:", "pooling-layers"),
     PageInfo("pages/forward.py", "forward", ":material/account_tree:", "forward-pass"),
-    PageInfo("pages/softmax_dropout.py", "softmax", ":material/percent:", "softmax-dropout"),
+    PageInfo("pages/softmax_dropout.py", "softmax", ":material/percent:", "softmax-and-dropout"),
     PageInfo("pages/harris.py", "harris", ":material/crop_free:", "hand-made-features"),
-    PageInfo("pages/batchnorm.py", "bn", ":material/equalizer:", "batchnorm"),
-    PageInfo("pages/optimizers.py", "opt", ":material/trending_down:", "optimizers"),
-    PageInfo("pages/training.py", "train", ":material/model_training:", "training"),
+    PageInfo("pages/batchnorm.py", "bn", ":material/equalizer:", "batch-norm"),
+    PageInfo("pages/optimizers.py", "opt", ":material/trending_down:", "optimizer-lab"),
+    PageInfo("pages/training.py", "train", ":material/model_training:", "training-studio"),
 ]
+# URL paths never equal a page's file name: before app.py has run once, Streamlit would serve
+# such a URL by running the page file alone (see scripts/serve.py).
 # A planned page is listed once its file exists, so pages can land one at a time.
 LESSONS: list[PageInfo] = [p for p in PLANNED if (APP_DIR / p.path).is_file()]
 

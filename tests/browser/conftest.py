@@ -56,8 +56,11 @@ def wait_until_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) ->
 
 
 def start_streamlit(script: Path, port: int, log_path: Path) -> subprocess.Popen:
-    """Start `streamlit run script` headless on 127.0.0.1:port."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script),
+    """Start `script` headless on 127.0.0.1:port: ConvLab through scripts/serve.py (as
+    scripts/start.sh does), any other script with `streamlit run`."""
+    launch = ([str(ROOT / "scripts" / "serve.py")] if script == ROOT / "app.py"
+              else ["-m", "streamlit", "run", str(script)])
+    cmd = [sys.executable, *launch,
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]

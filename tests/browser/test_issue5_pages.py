@@ -8,16 +8,14 @@ from engine import surfaces as S
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import assert_no_error_elements, open_app, press_slider, runs, wait_for_rerun
 from ui.i18n import translate
+from ui.registry import LESSONS
 from visuals.batchnorm import stat
 
 pytestmark = pytest.mark.browser
-PAGES = {"bn": "batchnorm", "opt": "optimizers"}
+PAGES = {p.key: p.url_path for p in LESSONS if p.key in ("bn", "opt")}
 
 
 def open_page(page, app_url, key, lang):
-    """Home first, so app.py has set up the navigation on this server, then the page: a URL path
-    equal to a file name in pages/ would otherwise run that file alone on a fresh server."""
-    open_app(page, app_url, "", lang)
     open_app(page, app_url, PAGES[key], lang)
     expect(page.get_by_role("heading", name=translate(lang, f"{key}.heading"))).to_be_visible()
 
