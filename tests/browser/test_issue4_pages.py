@@ -7,20 +7,24 @@ from playwright.sync_api import expect
 
 from engine import datasets, forward, harris, losses
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import choose, click_text, open_app, assert_no_error_elements
+from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app, runs,
+                                   wait_for_rerun)
 from ui.i18n import translate
+from ui.registry import PLANNED
 from visuals.formulas import fmt
 
 pytestmark = pytest.mark.browser
-PAGES = {"pool": "pooling", "forward": "forward-pass", "softmax": "softmax-dropout", "harris": "hand-made-features"}
+PAGES = {p.key: p.url_path for p in PLANNED if p.key in ("pool", "forward", "softmax", "harris")}
 
 
 def open_page(page, app_url, key: str, lang: str) -> None:
-    """Open a lesson page. Home first: on a server where app.py has not run yet, Streamlit maps
-    /pooling straight to pages/pooling.py (its old pages/ folder rule) and skips app.py."""
+    """Open a lesson page from home through the sidebar link, as a student does."""
     open_app(page, app_url, "", lang)
-    open_app(page, app_url, PAGES[key], lang)
+    before = runs(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(translate(lang, f"{key}.title"), exact=True).click()
+    wait_for_rerun(page, before)
     expect(page.get_by_role("heading", name=translate(lang, f"{key}.heading"), exact=True)).to_be_visible()
+    assert PAGES[key] in page.url
 
 
 def metric_value(page, label: str) -> str:
