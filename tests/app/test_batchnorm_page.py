@@ -47,13 +47,6 @@ def assert_training_numbers(at, traj, channel=0):
     assert metric(at, "bn.metric_y_var") == stat(n.y[1])
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_renders_in_both_languages_with_the_engine_numbers(lang):
     page = open_page(PAGE, lang=lang)

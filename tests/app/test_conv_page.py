@@ -26,13 +26,6 @@ def png_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_renders_in_both_languages(lang):
     page = open_page(PAGE, lang=lang)

@@ -31,13 +31,6 @@ def digits():
     return datasets.mnist_subset()
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 def template_stages(image, source="digit"):
     """The page's hand-made network, rebuilt from the engine the same way."""
     if source == "digit":

@@ -26,13 +26,6 @@ def engine_point(image, row, col, k=0.05, **kw):
     return result, harris.harris_at(result.tensor, result.r, result.kinds, row, col, k)
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_renders_in_both_languages(lang):
     page = open_page(PAGE, lang=lang)

@@ -51,13 +51,6 @@ def step_table(at):
     return next(m.value for m in at.markdown if m.value.startswith("| "))
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_renders_in_both_languages_with_the_engine_numbers(lang):
     page = open_page(PAGE, lang=lang)

@@ -21,13 +21,6 @@ def codes(at) -> list[str]:
     return [str(c.value) for c in at.code]
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_renders_in_both_languages(lang):
     page = open_page(PAGE, lang=lang)

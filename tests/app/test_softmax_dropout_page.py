@@ -31,13 +31,6 @@ def edit(at, key, row, col, value):
     at.run()
 
 
-@pytest.fixture
-def at():
-    page = open_page(PAGE, lang="en")
-    assert_no_exception(page)
-    return page
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_renders_in_both_languages(lang):
     page = open_page(PAGE, lang=lang)
