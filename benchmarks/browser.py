@@ -2,30 +2,16 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, free_port, start_streamlit, wait_until_healthy
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, serving
 
 
-@contextlib.contextmanager
-def streamlit_server(script: Path) -> Iterator[str]:
-    """Run `streamlit run script` headless; yield its base URL; stop it afterwards."""
-    port = free_port()
-    log = Path(tempfile.mkdtemp()) / "server.log"
-    proc = start_streamlit(script, port, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def streamlit_server(script: Path):
+    """Run `script` headless (ConvLab as scripts/start.sh does); a context yielding its URL."""
+    return serving(script, Path(tempfile.mkdtemp()) / "server.log")
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ instead of skipping them.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -68,12 +70,11 @@ def start_streamlit(script: Path, port: int, log_path: Path) -> subprocess.Popen
     return subprocess.Popen(cmd, cwd=script.parent, stdout=log, stderr=subprocess.STDOUT)
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """The URL of a ConvLab server started for this test session."""
+@contextlib.contextmanager
+def serving(script: Path, log_path: Path) -> Iterator[str]:
+    """Start `script` on a free port, yield its base URL, stop it afterwards."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    proc = start_streamlit(ROOT / "app.py", port, log_path)
+    proc = start_streamlit(script, port, log_path)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, proc)
@@ -84,8 +85,16 @@ def app_url(tmp_path_factory):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        server_log = log_path.read_text(errors="replace")
-        assert "Traceback" not in server_log, server_log[-4000:]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The URL of a ConvLab server started for this test session; its log must end clean."""
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with serving(ROOT / "app.py", log_path) as url:
+        yield url
+    server_log = log_path.read_text(errors="replace")
+    assert "Traceback" not in server_log, server_log[-4000:]
 
 
 @pytest.fixture(scope="session")

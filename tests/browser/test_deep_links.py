@@ -1,11 +1,9 @@
 """Browser: a deep link opened as the very first visit of a freshly started server shows the
 right page with the app's frame (language switch, navigation) and no "Page not found" dialog."""
-import subprocess
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, free_port, start_streamlit, wait_until_healthy
+from tests.browser.conftest import ROOT, serving
 from tests.browser.helpers import wait_idle
 from ui.i18n import translate
 from ui.registry import LESSONS
@@ -15,18 +13,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def fresh_server(tmp_path):
-    port = free_port()
-    proc = start_streamlit(ROOT / "app.py", port, tmp_path / "server.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, proc)
+    with serving(ROOT / "app.py", tmp_path / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_first_visit_to_a_deep_link_on_a_fresh_server(page, fresh_server):
