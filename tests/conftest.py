@@ -5,5 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# ui.feedback.guarded() raises unexpected errors instead of hiding them behind a notice
+os.environ["CONVLAB_STRICT"] = "1"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -30,11 +31,15 @@ def guarded(keep_going_key: str = "app.unexpected_error") -> Iterator[None]:
     """Show EngineError as a translated message, and any other failure as a short notice.
 
     The unexpected case is logged with its traceback on the server, never shown to the user.
+    With CONVLAB_STRICT=1 (set by the test suite) it is raised instead, so no test can pass
+    over a bug that a user would only see as the polite notice.
     """
     try:
         yield
     except EngineError as err:
         show_engine_error(err)
     except Exception as err:  # noqa: BLE001 - the page must keep working whatever happens
+        if os.environ.get("CONVLAB_STRICT") == "1":
+            raise
         log.exception("unexpected failure in a page section")
         st.error(t(keep_going_key, kind=type(err).__name__), icon=":material/error:")

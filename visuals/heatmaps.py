@@ -134,14 +134,19 @@ def heatmap_panels(panels: list[dict], columns: int, *, height_per_row: int = 24
         y1 = 1.0 - vgap - r * (row_height + vgap)
         data.extend(_panel_traces(panel, n))
         values = np.asarray(panel["values"])
-        layout[f"xaxis{n}"] = {**_layout("", None, *values.shape)["xaxis"], "domain": [x0, x0 + width],
+        layout[f"xaxis{n}"] = {**_layout("", None, *values.shape)["xaxis"], "domain": _domain(x0, x0 + width),
                                "anchor": f"y{n}", "side": "bottom"}
-        layout[f"yaxis{n}"] = {**_layout("", None, *values.shape)["yaxis"], "domain": [y1 - row_height, y1],
+        layout[f"yaxis{n}"] = {**_layout("", None, *values.shape)["yaxis"], "domain": _domain(y1 - row_height, y1),
                                "anchor": f"x{n}", "scaleanchor": f"x{n}"}
         layout["annotations"].append({"text": f"<b>{panel['title']}</b>", "x": x0 + width / 2, "y": y1,
                                       "xref": "paper", "yref": "paper", "yanchor": "bottom", "yshift": 4,
                                       "showarrow": False, "font": {"size": 13}})
     return _figure(data, layout)
+
+
+def _domain(start: float, end: float) -> list[float]:
+    """An axis domain inside [0, 1] (sums of fractions can land a hair outside it)."""
+    return [min(max(round(start, 6), 0.0), 1.0), min(max(round(end, 6), 0.0), 1.0)]
 
 
 def _panel_traces(panel: dict, n: str) -> list[dict]:

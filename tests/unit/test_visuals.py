@@ -129,3 +129,12 @@ def test_heatmap_panels_put_each_grid_on_its_own_axes():
     assert [a.text for a in fig.layout.annotations] == [f"<b>p{i}</b>" for i in range(6)]
     assert fig.layout.xaxis4.domain[0] == 0 and fig.layout.yaxis4.domain[1] < fig.layout.yaxis.domain[0]
     assert fig.layout.yaxis2.scaleanchor == "x2" and fig.layout.height == 2 * (240 + 52)
+
+
+def test_heatmap_panels_domains_stay_inside_the_unit_interval():
+    panels = [{"values": np.ones((3, 3)), "title": str(i)} for i in range(9)]
+    for height in (100, 183, 250):
+        fig = heatmaps.heatmap_panels(panels, columns=3, height_per_row=height)
+        for name in ("yaxis", "yaxis4", "yaxis7", "xaxis3"):
+            low, high = fig.layout[name].domain
+            assert 0 <= low < high <= 1
