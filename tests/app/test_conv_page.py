@@ -63,6 +63,8 @@ def test_rgb_filters_have_depth_three_and_more_filters_add_maps(at):
     assert metric(at, "conv.output_shape").endswith("× 2")
     assert translate("en", "conv.depth_rule", depth=3) in shown_text(at)
     assert_no_exception(at)
+    assert not at.error
+    assert len(at.get("plotly_chart")) >= 6  # maps, kernel slices, stepper and the RGB trace all drawn
 
 
 def test_curve_detector_grid_gives_6600_from_the_engine(at):
