@@ -57,7 +57,7 @@ class Stage:
     kind: str  # 'input' or the step's kind
     values: np.ndarray
     params: int
-    formula: str  # how params is counted, e.g. "(3*3*1 + 1) * 3 = 30"; "0" without weights
+    formula: str  # how params is counted, e.g. "(3×3×1 + 1) × 3 = 30"; "0" without weights
     step: Step | None = field(default=None, repr=False)
 
 
@@ -125,7 +125,7 @@ def run(image: object, steps: list[Step]) -> list[Stage]:
             params, formula = row.params, row.formula
             if step.kind == "batchnorm" and step.bn_arrays != 4:  # no gamma or no beta
                 c = x.shape[-1]
-                params, formula = step.bn_arrays * c, f"{step.bn_arrays} * {c} = {step.bn_arrays * c}"
+                params, formula = step.bn_arrays * c, f"{step.bn_arrays} × {c} = {step.bn_arrays * c}"
         stages.append(Stage(i, step.kind, x, params, formula, step))
     return stages
 

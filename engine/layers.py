@@ -221,9 +221,9 @@ def _conv(w: _Walker, spec: Conv2DSpec) -> LayerRow:
     oh, ow = w.window(k, s, d, padding, "kernel_too_large")
     w.shape = (oh, ow, spec.filters)
     params = conv2d_params(k[0], k[1], c_in, spec.filters, spec.use_bias)
-    fan = f"{k[0]}*{k[1]}*{c_in}"
-    formula = (f"({fan} + 1) * {spec.filters} = {params}" if spec.use_bias
-               else f"{fan} * {spec.filters} = {params}")
+    fan = f"{k[0]}×{k[1]}×{c_in}"
+    formula = (f"({fan} + 1) × {spec.filters} = {params}" if spec.use_bias
+               else f"{fan} × {spec.filters} = {params}")
     macs = oh * ow * spec.filters * k[0] * k[1] * c_in
     return LayerRow(w.name("conv2d"), "conv2d", w.shape, params, params, 0, macs,
                     w.rf_value(), formula)
@@ -263,8 +263,8 @@ def _dense(w: _Walker, spec: DenseSpec) -> LayerRow:
     else:  # Dense on an image acts like a 1x1 convolution
         w.receptive((1, 1), (1, 1))
     params = dense_params(d, spec.units, spec.use_bias)
-    formula = (f"({d} + 1) * {spec.units} = {params}" if spec.use_bias
-               else f"{d} * {spec.units} = {params}")
+    formula = (f"({d} + 1) × {spec.units} = {params}" if spec.use_bias
+               else f"{d} × {spec.units} = {params}")
     macs = math.prod(w.shape[:-1]) * d * spec.units
     return LayerRow(w.name("dense"), "dense", w.shape, params, params, 0, macs,
                     w.rf_value(), formula)
@@ -279,7 +279,7 @@ def _flatten(w: _Walker, spec: FlattenSpec) -> LayerRow:
 def _batchnorm(w: _Walker, spec: BatchNormSpec) -> LayerRow:
     """BatchNormalization row: gamma, beta (trainable) and moving mean/variance per channel."""
     c = w.shape[-1]
-    formula = f"4 * {c} = {4 * c} (trainable 2 * {c} = {2 * c})"
+    formula = f"4 × {c} = {4 * c} (trainable 2 × {c} = {2 * c})"
     return LayerRow(w.name("batch_normalization"), "batchnorm", w.shape, 4 * c, 2 * c, 2 * c,
                     0, w.rf_value(), formula)
 

@@ -78,8 +78,8 @@ def test_course_animals_model():
     # Keras counts 427,782 / 426,790 / 992 for this stack
     assert totals(rows) == (427_782, 426_790, 992)
     assert rows[-4].output_shape == (256,)
-    assert rows[0].formula == "(3*3*3 + 1) * 256 = 7168"
-    assert rows[2].formula.startswith("4 * 256 = 1024")
+    assert rows[0].formula == "(3×3×3 + 1) × 256 = 7168"
+    assert rows[2].formula.startswith("4 × 256 = 1024")
 
 
 def test_course_mnist_model():
@@ -87,9 +87,9 @@ def test_course_mnist_model():
     assert totals(rows) == (93_322, 93_322, 0)
     assert [r.output_shape for r in rows[:6]] == [(26, 26, 32), (13, 13, 32), (11, 11, 64),
                                                   (5, 5, 64), (3, 3, 64), (576,)]
-    assert rows[0].formula == "(3*3*1 + 1) * 32 = 320"
+    assert rows[0].formula == "(3×3×1 + 1) × 32 = 320"
     assert rows[0].macs == 26 * 26 * 32 * 9
-    assert rows[6].formula == "(576 + 1) * 64 = 36928" and rows[6].macs == 576 * 64
+    assert rows[6].formula == "(576 + 1) × 64 = 36928" and rows[6].macs == 576 * 64
     assert [r.receptive_field for r in rows] == [3, 4, 8, 10, 18, None, None, None]
     assert [r.name for r in rows[:4]] == ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1"]
 
@@ -106,10 +106,10 @@ def test_input_spec_row_and_global_pool():
              DenseSpec(4, use_bias=False)]
     rows = summarize(None, specs)
     assert rows[0].kind == "input" and rows[0].output_shape == (32, 32, 3)
-    assert rows[1].output_shape == (30, 28, 8) and rows[1].formula == "3*5*3 * 8 = 360"
+    assert rows[1].output_shape == (30, 28, 8) and rows[1].formula == "3×5×3 × 8 = 360"
     assert rows[1].receptive_field == (3, 5)
     assert rows[2].output_shape == (8,) and rows[2].receptive_field is None
-    assert rows[3].formula == "8 * 4 = 32"
+    assert rows[3].formula == "8 × 4 = 32"
     assert_same_as_keras((32, 32, 3), specs[1:])
     assert summarize((32, 32, 3), specs)[1:] == rows[1:]
 

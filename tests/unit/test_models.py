@@ -61,7 +61,7 @@ def test_notes_numbers():
     rows = models.summary(models.PRESETS["mnist_notes"], (28, 28, 1), 10)
     assert layers.totals(rows)[0] == 93_322
     assert [r.output_shape for r in rows][:5] == [(26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64), (3, 3, 64)]
-    assert rows[0].formula == "(3*3*1 + 1) * 32 = 320"
+    assert rows[0].formula == "(3×3×1 + 1) × 32 = 320"
     shapes = models.summary(models.PRESETS["shapes_notes"], (24, 24, 1), 3)
     assert [r.output_shape for r in shapes] == [(22, 22, 32), (20, 20, 64), (10, 10, 64), (6400,), (128,), (3,)]
 
@@ -185,7 +185,7 @@ def test_keras_file_round_trip_keeps_weights_and_names(small_model):
     np.testing.assert_allclose(models.predict(loaded.model, x), models.predict(small_model, x), rtol=1e-5)
     rows = models.spec_rows(loaded.model)
     assert [r.params for r in rows] == [layer.count_params() for layer in small_model.layers]
-    assert rows[0].formula.startswith("(3*3*1 + 1) * 4")
+    assert rows[0].formula.startswith("(3×3×1 + 1) × 4")
 
 
 def test_plain_keras_file_gets_numbered_classes(small_model, tmp_path):
