@@ -40,13 +40,20 @@ MAX_FILTERS = _env_int("MAX_FILTERS", 256, 1, 4096)
 MAX_UNITS = _env_int("MAX_UNITS", 1024, 1, 65_536)
 MAX_INPUT_SIDE = _env_int("MAX_INPUT_SIDE", 64, 8, 512)  # images are resized to at most this side
 PROGRESS_SECONDS = _env_number("PROGRESS_SECONDS", 0.25, 0.01, 60.0)  # min gap of batch records
-POLL_SECONDS = _env_number("POLL_SECONDS", 0.75, 0.1, 60.0)  # how often the page redraws progress
+POLL_SECONDS = _env_number("POLL_SECONDS", 1.0, 0.1, 60.0)  # how often the page redraws progress
 
 # ---- uploads (checked before anything is unpacked or decoded)
-MAX_ZIP_BYTES = _env_int("MAX_ZIP_MB", 50, 1, 4096) * MB
+MAX_ZIP_BYTES = _env_int("MAX_ZIP_MB", 20, 1, 4096) * MB
 MAX_UNZIPPED_BYTES = _env_int("MAX_UNZIPPED_MB", 200, 1, 16_384) * MB
 MAX_ZIP_FILES = _env_int("MAX_ZIP_FILES", 5_000, 1, 1_000_000)
 MAX_COMPRESSION_RATIO = _env_number("MAX_COMPRESSION_RATIO", 100.0, 2.0, 100_000.0)
 MAX_CSV_BYTES = _env_int("MAX_CSV_MB", 5, 1, 1024) * MB
 MAX_MODEL_BYTES = _env_int("MAX_MODEL_MB", 30, 1, 4096) * MB
 MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_MB", 10, 1, 1024) * MB  # one picture inside a zip or alone
+
+
+def widget_limit_mb(limit_bytes: int) -> int:
+    """The browser-side cap of an upload widget: twice our own limit, so a file a little over the
+    limit still reaches the engine and gets its translated message, while a huge one is stopped
+    before it is sent."""
+    return max(1, 2 * limit_bytes // MB)

@@ -126,7 +126,8 @@ def keep_last_good(key: str, read) -> uploads.LabelledImages | None:
 def folders_source() -> tuple[uploads.LabelledImages, tuple | None, str] | None:
     st.caption(t("train.folders_help"))
     size, color = image_options()
-    file = st.file_uploader(t("train.zip_upload"), type=["zip"], key="train_zip")
+    file = st.file_uploader(t("train.zip_upload"), type=["zip"], key="train_zip",
+                            max_upload_size=config.widget_limit_mb(config.MAX_ZIP_BYTES))
     data = None
     if file is not None:
         data = keep_last_good("train_last_folders", lambda: cached_folders(file.getvalue(), size, color))
@@ -141,8 +142,10 @@ def folders_source() -> tuple[uploads.LabelledImages, tuple | None, str] | None:
 def csv_source() -> tuple[uploads.LabelledImages, tuple | None, str] | None:
     st.caption(t("train.csv_help"))
     size, color = image_options()
-    csv_file = st.file_uploader(t("train.csv_upload"), type=["csv", "txt"], key="train_csv")
-    zip_file = st.file_uploader(t("train.csv_zip_upload"), type=["zip"], key="train_csv_zip")
+    csv_file = st.file_uploader(t("train.csv_upload"), type=["csv", "txt"], key="train_csv",
+                                max_upload_size=config.widget_limit_mb(config.MAX_CSV_BYTES))
+    zip_file = st.file_uploader(t("train.csv_zip_upload"), type=["zip"], key="train_csv_zip",
+                                max_upload_size=config.widget_limit_mb(config.MAX_ZIP_BYTES))
     if csv_file is None or zip_file is None:
         st.info(t("train.csv_hint"))
         return None if st.session_state.get("train_last_csv") is None else \
@@ -487,7 +490,8 @@ def chosen_image(result: training.TrainedModel) -> tuple[np.ndarray, int | None]
         index = int(st.number_input(t("train.test_index"), 0, n - 1, 0, key="train_test_index"))
         return result.test_images[min(index, n - 1)], int(result.test_labels[min(index, n - 1)])
     if kind == "upload":
-        file = st.file_uploader(t("train.own_upload"), type=IMAGE_TYPES, key="train_own_upload")
+        file = st.file_uploader(t("train.own_upload"), type=IMAGE_TYPES, key="train_own_upload",
+                                max_upload_size=config.widget_limit_mb(config.MAX_IMAGE_BYTES))
         if file is None:
             st.info(t("train.own_hint"))
             return None
@@ -504,6 +508,7 @@ def drawn_image(result: training.TrainedModel) -> tuple[np.ndarray, int | None] 
         st.info(t("train.no_canvas"))
         return None
     st.caption(t("train.draw_hint"))
+    st.space("medium")  # room for the canvas toolbar, which floats above the drawing
     drawing = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=224, width=224,
                         return_image_data=True, key="train_canvas")
     if drawing.image_data is None or not np.any(drawing.image_data[..., :3]):
@@ -586,7 +591,8 @@ def save_and_load(result: training.TrainedModel | None, split: training.DataSpli
         else:
             st.caption(t("train.nothing_to_save"))
     with c2:
-        file = st.file_uploader(t("train.load"), type=["keras"], key="train_model_file")
+        file = st.file_uploader(t("train.load"), type=["keras"], key="train_model_file",
+                                max_upload_size=config.widget_limit_mb(config.MAX_MODEL_BYTES))
         if file is not None:
             load_model_file(file, split)
 

@@ -266,3 +266,14 @@ def test_page_never_imports_tensorflow_before_training():
                          cwd=str(Path(__file__).resolve().parents[2]))
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_upload_over_the_size_limit_is_explained(at, monkeypatch):
+    from engine import config
+
+    monkeypatch.setattr(config, "MAX_ZIP_BYTES", config.MB)
+    big = make_zip({"a/noise.txt": np.random.default_rng(0).bytes(config.MB + 50_000), "b/1.png": png()})
+    at.radio(key="train_source").set_value("folders").run()
+    at.file_uploader(key="train_zip").set_value(("big.zip", big, "application/zip")).run()
+    size = f"{len(big) / config.MB:.1f}"
+    assert errors(at) == [translate("en", "errors.upload_too_large", size_mb=size, limit_mb="1")]
