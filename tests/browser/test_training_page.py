@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import assert_no_error_elements, open_app, press_slider
+from tests.browser.helpers import assert_no_error_elements, open_app, press_slider, wait_idle
 from ui.i18n import translate
 
 pytestmark = pytest.mark.browser
@@ -15,10 +15,12 @@ TRAIN_TIMEOUT = 180_000  # the first run on a fresh server also imports TensorFl
 
 
 def open_studio(page, app_url, lang):
-    """Home first (so app.py sets up the navigation), then the studio."""
+    """Home first, then the sidebar link, as a student would. (Loading /training directly can run
+    pages/training.py without app.py on a fresh session: Streamlit's old pages/ folder rule.)"""
     open_app(page, app_url, "", lang)
-    open_app(page, app_url, "training", lang)
-    expect(page.get_by_role("heading", name=translate(lang, "train.heading"))).to_be_visible()
+    page.get_by_role("link", name=translate(lang, "train.title")).first.click()
+    expect(page.get_by_role("heading", name=translate(lang, "train.heading"))).to_be_visible(timeout=30_000)
+    wait_idle(page)
 
 
 def metric_value(page, label):
