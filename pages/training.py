@@ -35,7 +35,7 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 # ------------------------------------------------------------------ shared, read-only data
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=6, ttl=3600, show_spinner=False)
 def cached_shapes(count: int, size: int, line_width: int, jitter: float, noise: float,
                   seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The shapes set; jitter scales the default position/scale/rotation jitter (1 = defaults)."""
@@ -52,7 +52,7 @@ def cached_mnist() -> datasets.MnistData:
     return datasets.load_mnist(prefer_full=True)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=3, ttl=1800, show_spinner=False)
 def cached_folders(data: bytes, size: int, color: str) -> uploads.LabelledImages:
     return uploads.read_class_folders(data, size, color)
 
@@ -62,7 +62,7 @@ def cached_table(data: bytes) -> uploads.Table:
     return uploads.read_table(data)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=3, ttl=1800, show_spinner=False)
 def cached_csv(csv_data: bytes, zip_data: bytes, x_col: str, y_col: str, size: int,
                color: str) -> uploads.LabelledImages:
     return uploads.read_csv_and_zip(csv_data, zip_data, x_col, y_col, size, color)
@@ -146,17 +146,18 @@ def csv_source() -> tuple[uploads.LabelledImages, tuple | None, str] | None:
                                 max_upload_size=config.widget_limit_mb(config.MAX_CSV_BYTES))
     zip_file = st.file_uploader(t("train.csv_zip_upload"), type=["zip"], key="train_csv_zip",
                                 max_upload_size=config.widget_limit_mb(config.MAX_ZIP_BYTES))
+    data = st.session_state.get("train_last_csv")
     if csv_file is None or zip_file is None:
         st.info(t("train.csv_hint"))
-        return None if st.session_state.get("train_last_csv") is None else \
-            (st.session_state["train_last_csv"], None, t("train.upload_caption", n=len(st.session_state["train_last_csv"].labels)))
-    table = cached_table(csv_file.getvalue())
-    st.dataframe(pd.DataFrame(list(table.rows[:5]), columns=list(table.columns)), hide_index=True, key="train_csv_head")
-    c1, c2 = st.columns(2)
-    x_col = c1.selectbox(t("train.x_col"), table.columns, index=0, key="train_x_col")
-    y_col = c2.selectbox(t("train.y_col"), table.columns, index=1, key="train_y_col")
-    data = keep_last_good("train_last_csv", lambda: cached_csv(csv_file.getvalue(), zip_file.getvalue(),
-                                                                x_col, y_col, size, color))
+    else:
+        table = cached_table(csv_file.getvalue())
+        st.dataframe(pd.DataFrame(list(table.rows[:5]), columns=list(table.columns)), hide_index=True,
+                     key="train_csv_head")
+        c1, c2 = st.columns(2)
+        x_col = c1.selectbox(t("train.x_col"), table.columns, index=0, key="train_x_col")
+        y_col = c2.selectbox(t("train.y_col"), table.columns, index=1, key="train_y_col")
+        data = keep_last_good("train_last_csv", lambda: cached_csv(csv_file.getvalue(), zip_file.getvalue(),
+                                                                    x_col, y_col, size, color))
     return None if data is None else (data, None, t("train.upload_caption", n=len(data.labels)))
 
 

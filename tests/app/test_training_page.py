@@ -112,7 +112,6 @@ def test_mnist_subset_end_to_end(at):
     at.radio(key="train_source").set_value("mnist").run()
     at.slider(key="train_mnist_train").set_value(300).run()
     at.slider(key="train_mnist_test").set_value(100).run()
-    mnist = training  # noqa: F841 - keep the engine import honest
     text = shown_text(at)
     assert translate("en", "train.own_test_set", n=100) in text
     assert "MNIST" in text
