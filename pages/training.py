@@ -248,14 +248,15 @@ def augment_section(split: training.DataSplit) -> training.AugmentOptions:
                 st.plotly_chart(tviz.image_grid(np.concatenate([split.x_train[:1], copies]),
                                                 [t("train.original")] + [f"#{i + 1}" for i in range(len(copies))],
                                                 columns=9, cell=95), key="train_aug_preview")
-            st.code(training.augmentation_code(opts), language="python")
+            st.code(training.augmentation_code(opts), language="python", wrap_lines=True)
         else:
             st.info(t("train.augment_off"))
-        with st.expander(t("train.mapping_heading")):
-            st.dataframe(pd.DataFrame([{t("train.col_old"): old, t("train.col_new"): new,
-                                        t("train.col_note"): t(f"train.map_notes.{note}")}
-                                       for old, new, note in training.IDG_TO_KERAS]),
-                         hide_index=True, key="train_mapping")
+    with st.expander(t("train.mapping_heading")):
+        st.dataframe(pd.DataFrame([{t("train.col_old"): old, t("train.col_new"): new,
+                                    t("train.col_note"): t(f"train.map_notes.{note}")}
+                                   for old, new, note in training.IDG_TO_KERAS]),
+                     hide_index=True, key="train_mapping", width="stretch",
+                     height=rows_height(len(training.IDG_TO_KERAS)))
     return opts
 
 
@@ -316,14 +317,19 @@ def builder(preset: str) -> models.ModelSpec:
                             tuple(models.DenseLayer(**row) for row in rows_of(dense)), head)
 
 
+def rows_height(count: int) -> int:
+    """A table height that shows every row (35 px each, plus the header) without scrolling."""
+    return 35 * (count + 1) + 3
+
+
 def summary_table(rows: list[layers.LayerRow]) -> None:
     """The model.summary() table with each parameter formula, and the totals beside it."""
     frame = pd.DataFrame({t("train.col_layer"): [r.name for r in rows],
                           t("train.col_output"): [str((None,) + tuple(r.output_shape)) for r in rows],
                           t("train.col_params"): [f"{r.params:,}" for r in rows],
                           t("train.col_formula"): [r.formula for r in rows]})
-    table, totals = st.columns([2.4, 1], gap="large")
-    table.dataframe(frame, hide_index=True, key="train_summary", width="stretch")
+    table, totals = st.columns([4, 1], gap="large")
+    table.dataframe(frame, hide_index=True, key="train_summary", width="stretch", height=rows_height(len(rows)))
     total, trainable, frozen = layers.totals(rows)
     totals.metric(t("train.total_params"), f"{total:,}")
     totals.metric(t("train.trainable"), f"{trainable:,}")
