@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
@@ -185,13 +186,21 @@ def parse_grid(cells: list[list[object]], name: str) -> np.ndarray:
 
 
 def _format(value: float) -> str:
-    """Up to 4 significant digits, positional when readable: 0.1111, 30, -2.5, 0.0002441."""
+    """Short and exact where possible: up to 4 significant digits (0.5, 30, -2.5, 0.0625) when
+    that reads back as the same number, else a simple fraction ("1/9", so a preset survives the
+    editor exactly), else 4 significant digits (0.0002441)."""
     if value == 0:
         return "0"
     if 1e-4 <= abs(value) < 1e15:
-        return np.format_float_positional(value, precision=4, unique=True, fractional=False,
-                                          trim="-")
-    return f"{value:.4g}"
+        text = np.format_float_positional(value, precision=4, unique=True, fractional=False, trim="-")
+    else:
+        text = f"{value:.4g}"
+    if float(text) == value:
+        return text
+    fraction = Fraction(value).limit_denominator(256)
+    if abs(value) < 100 and abs(float(fraction) - value) <= 1e-12 * abs(value):
+        return f"{fraction.numerator}/{fraction.denominator}"
+    return text
 
 
 def grid_to_cells(array2d: object) -> list[list[str]]:

@@ -173,7 +173,7 @@ def test_parse_grid_rejects_bad_grids(cells, key):
 
 def test_grid_to_cells_is_short_and_clean():
     cells = grid_to_cells([[1 / 9, 30, -2.5], [0, -0.0, 1 / 4096], [1e-7, 123456.7, 2 / 3]])
-    assert cells == [["0.1111", "30", "-2.5"], ["0", "0", "0.0002441"], ["1e-07", "123500", "0.6667"]]
+    assert cells == [["1/9", "30", "-2.5"], ["0", "0", "0.0002441"], ["1e-07", "123500", "2/3"]]
     assert grid_to_cells(preset_kernel("sobel_x")) == [["-1", "0", "1"], ["-2", "0", "2"], ["-1", "0", "1"]]
 
 
