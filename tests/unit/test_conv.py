@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from engine import conv  # noqa: E402
 from engine.conv import conv2d, conv_macs, conv_trace, pad_input  # noqa: E402
-from engine.errors import ERROR_KEYS, EngineError  # noqa: E402
+from tests.unit.checks import raises_key  # noqa: E402
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -241,15 +241,6 @@ def test_pad_input_and_macs():
     assert pads == ((0, 1), (2, 0)) and xp[0, 4, 0, 0] == -1.0
     assert pad_input(x, "valid", 3)[0] is x
     assert conv_macs((5, 5), (3, 3), 3, 8) == 5 * 5 * 3 * 3 * 3 * 8
-
-
-def raises_key(key, func, *args, **kwargs):
-    """Assert EngineError(key) with exactly the key's parameter names."""
-    with pytest.raises(EngineError) as info:
-        func(*args, **kwargs)
-    assert info.value.key == key
-    assert set(info.value.params) == set(ERROR_KEYS[key])
-    return info.value
 
 
 def test_bad_inputs_raise_their_keys():

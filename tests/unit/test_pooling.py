@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine.errors import ERROR_KEYS, EngineError  # noqa: E402
 from engine.pooling import global_pool, pool2d, pool_output_hw, pool_trace  # noqa: E402
+from tests.unit.checks import raises_key  # noqa: E402
 
 SETTINGS = settings(max_examples=80, deadline=None)
 KERAS_LAYERS = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}
@@ -136,15 +136,6 @@ def test_same_padding_windows_count_only_real_pixels():
     np.testing.assert_array_equal(pool2d(neg, 4, 1, "same", "max"), neg)  # not the 0 of padding
     t = pool_trace(neg[0], 4, 1, "same", "avg", row=0, col=0)
     assert t.count == 4 and t.is_padding.sum() == 12 and t.result == -1
-
-
-def raises_key(key, func, *args, **kwargs):
-    """Assert EngineError(key) with exactly the key's parameter names."""
-    with pytest.raises(EngineError) as info:
-        func(*args, **kwargs)
-    assert info.value.key == key
-    assert set(info.value.params) == set(ERROR_KEYS[key])
-    return info.value
 
 
 def test_bad_inputs_raise_their_keys():
