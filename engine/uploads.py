@@ -113,6 +113,18 @@ def open_archive(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     return archive, files
 
 
+def _read_members(archive, members: list) -> tuple[list[bytes], list[str], int]:
+    """Read each (zip info, label) member: its bytes and label, and how many could not be read."""
+    blobs, names, corrupt = [], [], 0
+    for info, label in members:
+        try:
+            blobs.append(read_member(archive, info))
+            names.append(label)
+        except EngineError:
+            corrupt += 1
+    return blobs, names, corrupt
+
+
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A member's bytes, never more than its declared size (zipfile stops there and checks the CRC)."""
     try:
@@ -250,13 +262,7 @@ def read_class_folders(data: bytes, size: int = 32, color: str = "auto") -> Labe
         raise EngineError("no_class_folders")
     if len({c for _, c in inside}) < 2:
         raise EngineError("one_class_only", name=inside[0][1])
-    blobs, names, corrupt = [], [], 0
-    for info, c in inside:
-        try:
-            blobs.append(read_member(archive, info))
-            names.append(c)
-        except EngineError:
-            corrupt += 1
+    blobs, names, corrupt = _read_members(archive, inside)
     result = _labelled(blobs, names, size, color, skipped_other=other,
                        skipped_outside=len(pictures) - len(inside), notes=notes)
     return _add_corrupt(result, corrupt)
@@ -344,13 +350,7 @@ def read_csv_and_zip(csv_bytes: bytes, zip_bytes: bytes, x_col: str, y_col: str,
     if not found:
         raise EngineError("csv_no_files_found", column=x_col)
     _check_labels(x_col, y_col, [label for _, label in found])
-    blobs, names, corrupt = [], [], 0
-    for info, label in found:
-        try:
-            blobs.append(read_member(archive, info))
-            names.append(label)
-        except EngineError:
-            corrupt += 1
+    blobs, names, corrupt = _read_members(archive, found)
     result = _labelled(blobs, names, size, color, missing=tuple(missing[:MISSING_SHOWN]),
                        missing_count=len(missing))
     return _add_corrupt(result, corrupt)

@@ -286,10 +286,7 @@ def softmax_numbers(tr: activations.SoftmaxTrace, unit: int, names: list[str]) -
     """The stable softmax of the whole vector as a table, and the chosen unit written out."""
     table = pd.DataFrame({
         t("forward.col_class"): names if len(names) == tr.logits.size else list(range(tr.logits.size)),
-        "z": [formulas.fmt(v) for v in tr.logits],
-        "z − max": [formulas.fmt(v) for v in tr.shifted],
-        "exp(z − max)": [formulas.fmt(v) for v in tr.exps],
-        "p": [formulas.fmt(v) for v in tr.probs],
+        **formulas.softmax_columns(tr),
     })
     st.dataframe(table, hide_index=True, key="fwd_softmax_table")
     st.code(f"max z = {formulas.fmt(tr.max)}\n"

@@ -64,14 +64,13 @@ def stable_table(z: np.ndarray) -> None:
     """The stable softmax step by step beside the naive one."""
     tr = softmax_trace(z)
     nv = naive.naive_softmax(z)
+    stable = formulas.softmax_columns(tr)
     table = pd.DataFrame({
         "k": list(range(z.size)),
-        "z": [formulas.fmt(v) for v in tr.logits],
+        "z": stable.pop("z"),
         t("softmax.col_naive_exp"): [formulas.fmt(v) for v in nv.exps],
         t("softmax.col_naive_p"): [formulas.fmt(v) for v in nv.probs],
-        "z − max": [formulas.fmt(v) for v in tr.shifted],
-        "exp(z − max)": [formulas.fmt(v) for v in tr.exps],
-        "p": [formulas.fmt(v) for v in tr.probs],
+        **stable,
     })
     st.dataframe(table, hide_index=True, key="sm_table")
     st.code(f"max z = {formulas.fmt(tr.max)}\n"

@@ -65,3 +65,10 @@ def output_size_latex(axis, symbol: str) -> str:
     if not axis.ok:
         return rf"{numbers} = {reduced} \;\Rightarrow\; \text{{✗}}"
     return rf"{numbers} = {reduced} = {axis.numerator // axis.stride} + 1 = {axis.output}"
+
+
+def softmax_columns(trace) -> dict[str, list[str]]:
+    """The stable-softmax steps of an engine SoftmaxTrace as table columns: z, z − max,
+    exp(z − max) and p, each formatted with fmt."""
+    return {"z": [fmt(v) for v in trace.logits], "z − max": [fmt(v) for v in trace.shifted],
+            "exp(z − max)": [fmt(v) for v in trace.exps], "p": [fmt(v) for v in trace.probs]}
