@@ -33,6 +33,8 @@ PLANNED: list[PageInfo] = [
     PageInfo("pages/batchnorm.py", "bn", ":material/equalizer:", "batch-norm"),
     PageInfo("pages/optimizers.py", "opt", ":material/trending_down:", "optimizer-lab"),
     PageInfo("pages/training.py", "train", ":material/model_training:", "training-studio"),
+    PageInfo("pages/architectures.py", "arch", ":material/schema:", "cnn-architectures"),
+    PageInfo("pages/transfer.py", "transfer", ":material/swap_horiz:", "transfer-learning"),
 ]
 # URL paths never equal a page's file name: before app.py has run once, Streamlit would serve
 # such a URL by running the page file alone (see scripts/serve.py).
