@@ -406,11 +406,7 @@ class TrainingJob:
 
     def _run(self) -> None:
         try:
-            model, train_ds, val_ds, steps = prepare_fit(self.data, self.spec, self.settings)
-            self._update(status="running", steps_per_epoch=steps)
-            model.fit(train_ds, epochs=self.settings.epochs, validation_data=val_ds,
-                      callbacks=[progress_callback(self)], shuffle=False, verbose=0)  # the pipeline shuffles
-            self.model = model
+            self.model = self._work()
             self._update(status=self._end_status())
         except EngineError as err:
             self.error = err
@@ -422,6 +418,15 @@ class TrainingJob:
         finally:
             self._slots.release(self.id)
             self._done.set()
+
+    def _work(self):
+        """The thread's work: train and return the model. A subclass may run other work here
+        (engine.transfer runs a whole comparison) and keeps the slot, stop and status handling."""
+        model, train_ds, val_ds, steps = prepare_fit(self.data, self.spec, self.settings)
+        self._update(status="running", steps_per_epoch=steps)
+        model.fit(train_ds, epochs=self.settings.epochs, validation_data=val_ds,
+                  callbacks=[progress_callback(self)], shuffle=False, verbose=0)  # the pipeline shuffles
+        return model
 
     def _end_status(self) -> str:
         if self._over_time():
