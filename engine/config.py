@@ -57,3 +57,10 @@ def widget_limit_mb(limit_bytes: int) -> int:
     limit still reaches the engine and gets its translated message, while a huge one is stopped
     before it is sent."""
     return max(1, 2 * limit_bytes // MB)
+
+# ---- transfer learning (pages/transfer.py): one job runs pretraining and three target runs
+MAX_TRANSFER_PER_CLASS = _env_int("MAX_TRANSFER_PER_CLASS", 100, 1, 10_000)  # labelled target images per class
+MAX_SOURCE_PER_CLASS = _env_int("MAX_SOURCE_PER_CLASS", 1_000, 10, 100_000)  # pretraining images per class
+MAX_PRETRAIN_EPOCHS = _env_int("MAX_PRETRAIN_EPOCHS", 10, 1, 1000)
+MAX_TRANSFER_EPOCHS = _env_int("MAX_TRANSFER_EPOCHS", 30, 2, 1000)  # epochs of each target run
+TRANSFER_TEST_PER_CLASS = _env_int("TRANSFER_TEST_PER_CLASS", 100, 1, 10_000)  # held-out target images per class

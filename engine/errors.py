@@ -52,6 +52,8 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "csv_bad_label_column": ("column", "classes", "rows"),
     "model_file_unreadable": (),
     "model_not_classifier": ("shape",),
+    "transfer_not_enough_images": ("wanted", "available"),
+    "transfer_weights_unreadable": ("name",),
 }
 
 
