@@ -6,6 +6,8 @@ TensorFlow (tests/app/test_conv_page.py checks).
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import streamlit as st
 
@@ -16,11 +18,13 @@ from ui.feedback import guarded, show_engine_error
 from ui.grid_editor import grid_editor
 from ui.i18n import labeler, formatter, t
 from ui import conv_state
+from ui.lazy import lazy_tabs, open_tab
 from visuals import formulas, heatmaps, stepper
 
 SOURCES = ("photo", "digit", "shape", "grid", "upload")
 GRID_NAMES = ("grid5", "grid7", "curve_receptive_field", "curve_elsewhere")
 PADDINGS = ("valid", "same", "explicit")
+VIEWS = ("maps", "step")
 MAX_FILTERS = 3
 ZOOM = 8  # output positions per side in the image step-through
 
@@ -43,7 +47,7 @@ def cached_digits() -> tuple[np.ndarray, np.ndarray]:
 def choose_input() -> np.ndarray | None:
     """The input image (H, W, C) in 0..255 (or a small numeric grid), from the chosen source."""
     source = st.radio(t("conv.source"), SOURCES, format_func=labeler("conv.sources"),
-                      key="conv_source", horizontal=True)
+                      key="conv_source", horizontal=True, on_change=_grids_open_step_through)
     if source == "photo":
         return photo_input()
     if source == "digit":
@@ -59,6 +63,14 @@ def choose_input() -> np.ndarray | None:
     if source == "grid":
         return grid_input()
     return upload_input()
+
+
+def _grids_open_step_through() -> None:
+    """A small grid is for reading window by window: choosing it opens the step-through tab
+    and the cell editor of the first filter."""
+    if st.session_state.get("conv_source") == "grid":
+        open_tab("conv_view", "step", "conv.views")
+        st.session_state["conv_edit_0"] = True
 
 
 def with_color_mode(loaded: images.LoadedImage) -> np.ndarray:
@@ -144,18 +156,31 @@ def one_filter(f: int, size: int, depth: int, per_slice: bool) -> tuple[np.ndarr
     pattern = kernels.preset_kernel(preset, k, seed=f)
     slices = depth if per_slice else 1
     start = pattern / depth if per_slice else pattern
-    cols = st.columns(slices)
-    grids = []
-    for c in range(slices):
-        with cols[c]:
-            if per_slice:
-                st.caption(t("conv.slice_n", c=c, name=t(f"conv.channels.{c}")))
-            edited = grid_editor(kernels.grid_to_cells(start), key=f"conv_cells_{f}_{c}_{preset}_{k}")
-            grids.append(conv_state.parse_or_keep(edited, f"kernel_{f}_{c}_{preset}_{k}",
-                                                   t("conv.kernel_name", n=f + 1)))
+    grids = filter_grids(f, preset, k, start, slices)
     weights = np.stack(grids, axis=-1) if per_slice else kernels.stack_filter(grids[0], depth)
     bias = st.number_input(t("conv.bias"), -1000.0, 1000.0, 0.0, 1.0, key=f"conv_bias_{f}")
     return weights, float(bias)
+
+
+def filter_grids(f: int, preset: str, k: int, start: np.ndarray, slices: int) -> list[np.ndarray]:
+    """Filter f's cells, one (K, K) grid per slice, edited in an expander.
+
+    The cell editors are costly to draw, so they run only while the expander is open; when it
+    is closed each grid keeps its last valid value.
+    """
+    editor = st.expander(t("conv.edit_cells"), key=f"conv_edit_{f}", on_change="rerun")
+    shown = bool(editor.open)
+    with editor:
+        cols = st.columns(slices) if shown else [nullcontext()] * slices
+    grids = []
+    for c in range(slices):
+        with cols[c]:
+            if shown and slices > 1:
+                st.caption(t("conv.slice_n", c=c, name=t(f"conv.channels.{c}")))
+            grids.append(conv_state.edited_grid(
+                start, f"kernel_{f}_{c}_{preset}_{k}", t("conv.kernel_name", n=f + 1),
+                key=f"conv_cells_{f}_{c}_{preset}_{k}", shown=shown))
+    return grids
 
 
 def hyperparameters() -> dict:
@@ -268,7 +293,6 @@ def region(axes, small: bool) -> tuple[int, int, int, int]:
 def step_through(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, fmaps: np.ndarray, hp: dict,
                  axes) -> None:
     """Move the window position by position, with the products and their sum from conv_trace."""
-    st.subheader(t("conv.step_heading"))
     small = max(x.shape[:2]) <= 16
     f = 0
     if kernel.shape[3] > 1:
@@ -345,5 +369,11 @@ with results:
         fmaps = conv.conv2d(x[None], kernel, bias, **hp)[0]
         st.session_state["conv_last_fmaps"] = fmaps  # the pooling page pools these maps
         show_layer_numbers(x, kernel, fmaps.shape[:2])
-        show_maps(x, kernel, fmaps, hp)
-        step_through(x, kernel, bias, fmaps, hp, axes)
+        # only the open tab runs (and is drawn): moving a slider redraws the maps or the steps
+        views = lazy_tabs(VIEWS, "conv.views", key="conv_view")
+        if views["maps"].open:
+            with views["maps"]:
+                show_maps(x, kernel, fmaps, hp)
+        if views["step"].open:
+            with views["step"]:
+                step_through(x, kernel, bias, fmaps, hp, axes)

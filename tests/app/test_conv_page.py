@@ -56,6 +56,11 @@ def test_stride_padding_dilation_change_the_numbers(at):
     assert_no_exception(at)
 
 
+def open_step_through(at, lang="en"):
+    at.session_state["conv_view"] = translate(lang, "conv.views.step")
+    return at.run()
+
+
 def test_rgb_filters_have_depth_three_and_more_filters_add_maps(at):
     at.radio(key="conv_color").set_value("rgb").run()
     at.number_input(key="conv_filters").set_value(2).run()
@@ -64,7 +69,28 @@ def test_rgb_filters_have_depth_three_and_more_filters_add_maps(at):
     assert translate("en", "conv.depth_rule", depth=3) in shown_text(at)
     assert_no_exception(at)
     assert not at.error
-    assert len(at.get("plotly_chart")) >= 6  # maps, kernel slices, stepper and the RGB trace all drawn
+    assert len(at.get("plotly_chart")) == 7  # padded input, then kernel, map and ReLU per filter
+    open_step_through(at)
+    assert not at.error
+    assert len(at.get("plotly_chart")) == 2  # the stepper and the RGB trace, the maps tab is not run
+
+
+def test_only_the_open_view_runs_and_it_survives_a_language_switch(at):
+    assert not at.code  # the step-through's sums are not computed while the maps tab is open
+    open_step_through(at)
+    assert at.code
+    assert len(at.get("plotly_chart")) == 2  # the stepper and the trace; no feature maps drawn
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert at.session_state["conv_view"] == translate("ko", "conv.views.step")
+    assert at.code
+
+
+def test_choosing_a_grid_opens_the_step_through_and_the_cell_editor(at):
+    at.radio(key="conv_source").set_value("grid").run()
+    assert at.session_state["conv_view"] == translate("en", "conv.views.step")
+    assert at.session_state["conv_edit_0"] is True
+    assert at.code and any(d.key.startswith("conv_cells_0_") for d in at.data_editor if d.key)
 
 
 def test_curve_detector_grid_gives_6600_from_the_engine(at):
@@ -134,6 +160,22 @@ def test_editing_a_kernel_cell_changes_the_feature_map(at):
     at.run()
     assert [str(c.value) for c in at.code] != first
     assert not at.error
+
+
+def test_an_edited_kernel_survives_closing_and_reopening_its_editor(at):
+    at.radio(key="conv_source").set_value("grid").run()
+    editor = next(d for d in at.data_editor if d.key and d.key.startswith("conv_cells_0_"))
+    at.session_state[editor.key] = {"edited_rows": {1: {"1": "5"}}, "added_rows": [], "deleted_rows": []}
+    edited = [str(c.value) for c in at.run().code]
+    at.session_state["conv_edit_0"] = False
+    at.run()
+    assert not any(d.key and d.key.startswith("conv_cells_0_") for d in at.data_editor)
+    assert [str(c.value) for c in at.code] == edited  # the closed editor's kernel is still used
+    at.session_state["conv_edit_0"] = True
+    at.run()
+    reopened = next(d for d in at.data_editor if d.key and d.key.startswith("conv_cells_0_"))
+    assert reopened.value.iloc[1, 1] == "5"  # it reopens with the edit
+    assert [str(c.value) for c in at.code] == edited
 
 
 def test_page_never_imports_tensorflow():

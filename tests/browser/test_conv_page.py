@@ -22,9 +22,16 @@ def metric_value(page, label: str) -> str:
 def test_page_renders_in_both_languages(page, app_url, lang):
     open_app(page, app_url, PATH, lang)
     expect(page.get_by_role("heading", name=translate(lang, "conv.heading"))).to_be_visible()
-    assert page.locator(".js-plotly-plot").count() >= 5
+    # the maps tab: padded input, kernel, feature map, ReLU; the step-through tab has not run
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.locator('[data-testid="stCode"]')).to_have_count(0)
     assert_no_error_elements(page)
     screenshot(page, f"conv-photo-{lang}")
+    page.get_by_role("tab", name=translate(lang, "conv.views.step")).click()
+    expect(page.locator('[data-testid="stCode"]')).to_have_count(1)  # the window's sum, written out
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)  # the stepper and the window's numbers
+    assert_no_error_elements(page)
+    screenshot(page, f"conv-step-{lang}")
 
 
 def test_stride_and_kernel_change_the_output_shape(page, app_url):
