@@ -143,6 +143,11 @@ def pick_per_class(labels: np.ndarray, classes: tuple[int, ...], count: int,
     return np.concatenate(parts)
 
 
+def most_per_class(labels: np.ndarray, classes: tuple[int, ...] = SOURCE_DIGITS) -> int:
+    """The largest per-class count every one of `classes` can give."""
+    return int(min(np.sum(np.asarray(labels) == c) for c in classes))
+
+
 def _test_count(labels: np.ndarray, classes: tuple[int, ...]) -> int:
     return min(config.TRANSFER_TEST_PER_CLASS, *(int(np.sum(labels == c)) for c in classes))
 
@@ -562,3 +567,26 @@ class TransferJob(training.TrainingJob, Hooks):
     def batch(self, batch: int, logs: dict) -> None:
         with self._lock:
             self._progress.step = batch + 1
+
+
+def keras_code(settings: TransferSettings) -> str:
+    """The three methods as today's Keras code (a preset base; `base` = its conv layers)."""
+    lr, k, head = settings.learning_rate, settings.unfreeze, settings.head_epochs
+    return "\n".join([
+        "# pretrained: the model trained on digits 0-4; base = its convolution layers",
+        "scratch = keras.models.clone_model(new_model)          # same layers, random weights",
+        "",
+        "# feature extraction: freeze the base, train a new head",
+        "for layer in base.layers:",
+        "    layer.trainable = False",
+        f"new_model.compile(optimizer=keras.optimizers.Adam({lr:g}), loss='categorical_crossentropy',",
+        "                  metrics=['accuracy'])",
+        f"new_model.fit(x_few, y_few, epochs={settings.epochs}, validation_data=(x_test, y_test))",
+        "",
+        f"# fine-tuning: after {head} head epochs, unfreeze the top {k} conv layer(s), lr / 10",
+        f"for layer in top_{k}_conv_layers_and_after:",
+        "    layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)",
+        f"new_model.compile(optimizer=keras.optimizers.Adam({lr * FINETUNE_LR_FACTOR:g}),  # compile again",
+        "                  loss='categorical_crossentropy', metrics=['accuracy'])",
+        f"new_model.fit(x_few, y_few, epochs={settings.epochs - head}, validation_data=(x_test, y_test))",
+    ])
