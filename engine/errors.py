@@ -54,6 +54,7 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "model_not_classifier": ("shape",),
     "transfer_not_enough_images": ("wanted", "available"),
     "transfer_weights_unreadable": ("name",),
+    "model_has_code": ("name",),
 }
 
 

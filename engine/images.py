@@ -20,10 +20,11 @@ from numbers import Integral
 import numpy as np
 from PIL import Image
 
+from engine import config
 from engine.errors import EngineError, as_float_array, require_finite
 
 WORKING_SIZE = 128
-MAX_UPLOAD_BYTES = 10 * 2**20
+MAX_UPLOAD_BYTES = config.MAX_IMAGE_BYTES  # one picture (CONVLAB_MAX_IMAGE_MB)
 MAX_PIXELS = 40_000_000
 BUILTIN_PHOTOS = ("cat", "astronaut", "coffee", "camera")
 

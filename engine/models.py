@@ -37,6 +37,11 @@ MAX_KERNEL = 7
 MAX_DROPOUT = 0.9
 PRESET_NAMES = ("tiny", "shapes_notes", "mnist_notes", "bn_dropout")
 CLASS_NAMES_FILE = "convlab.json"  # extra member of a downloaded .keras file: the class names
+KERAS_CONFIG = "config.json"
+KERAS_MEMBERS = (KERAS_CONFIG, "metadata.json", "model.weights.h5", "model.weights.npz")
+CODE_CLASSES = ("Lambda", "__lambda__", "TFSMLayer")  # config entries that would run or load code
+MAX_CONFIG_BYTES = 4 * 2**20  # a CNN's config.json is a few kB
+MAX_CLASS_NAME = 80  # characters of a stored class name that are kept
 
 
 @dataclass(frozen=True)
@@ -420,38 +425,91 @@ def save_bytes(model, class_names: tuple[str, ...]) -> bytes:
             return fh.read()
 
 
-def _check_keras_archive(data: bytes) -> list[str] | None:
-    """Size and zip checks before Keras sees the file; the stored class names when present."""
+def _check_keras_archive(data: bytes) -> tuple[bytes, list[str] | None]:
+    """Size, zip and code checks before Keras sees the file.
+
+    Returns a copy of the archive holding only what Keras needs (config, metadata, weights), so
+    Keras never unpacks anything to disk, and the stored class names when present.
+    """
     if len(data) > config.MAX_MODEL_BYTES:
         raise EngineError("upload_too_large", size_mb=f"{len(data) / config.MB:.1f}",
                           limit_mb=f"{config.MAX_MODEL_BYTES / config.MB:.0f}")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            names = {info.filename for info in infos}
-            unpacked = sum(info.file_size for info in infos)
-            if "config.json" not in names or unpacked > 4 * config.MAX_MODEL_BYTES:
-                raise EngineError("model_file_unreadable")
-            stored = json.loads(archive.read(CLASS_NAMES_FILE)) if CLASS_NAMES_FILE in names else {}
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError) as exc:
+            infos = {info.filename: info for info in archive.infolist()}
+            _check_sizes(infos)
+            refuse_code(json.loads(archive.read(KERAS_CONFIG)))
+            stored = json.loads(archive.read(CLASS_NAMES_FILE)) if CLASS_NAMES_FILE in infos else {}
+            kept = _keras_only(archive, infos)
+    except EngineError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, RecursionError) as exc:
         raise EngineError("model_file_unreadable") from exc
     found = stored.get("class_names") if isinstance(stored, dict) else None
-    return [str(n) for n in found] if isinstance(found, list) else None
+    return kept, [str(n)[:MAX_CLASS_NAME] for n in found] if isinstance(found, list) else None
+
+
+def _check_sizes(infos: dict[str, zipfile.ZipInfo]) -> None:
+    """A config.json of sane size, and no more unpacked bytes than a few times the upload limit."""
+    unpacked = sum(info.file_size for info in infos.values())
+    if (KERAS_CONFIG not in infos or infos[KERAS_CONFIG].file_size > MAX_CONFIG_BYTES
+            or unpacked > 4 * config.MAX_MODEL_BYTES):
+        raise EngineError("model_file_unreadable")
+    if CLASS_NAMES_FILE in infos and infos[CLASS_NAMES_FILE].file_size > MAX_CONFIG_BYTES:
+        raise EngineError("model_file_unreadable")
+
+
+def _keras_only(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> bytes:
+    """A new in-memory .keras archive with only the members Keras reads for a plain model (with
+    more members Keras would unpack the whole archive into the system's temporary folder)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for name in KERAS_MEMBERS:
+            if name in infos:
+                out.writestr(name, archive.read(infos[name]))
+    return buf.getvalue()
+
+
+def refuse_code(node: object, depth: int = 0) -> None:
+    """EngineError('model_has_code') when a Keras config carries Python code or loads from paths:
+    Lambda layers (pickled bytecode), TFSMLayer, or functions from modules outside Keras."""
+    if depth > 200:
+        raise EngineError("model_file_unreadable")
+    if isinstance(node, dict):
+        if node.get("class_name") in CODE_CLASSES or _foreign_function(node):
+            raise EngineError("model_has_code", name=str(node.get("class_name"))[:40])
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return
+    for child in children:
+        refuse_code(child, depth + 1)
+
+
+def _foreign_function(node: dict) -> bool:
+    """A serialized object whose module is neither Keras nor a plain built-in type."""
+    module = node.get("module")
+    if not isinstance(module, str) or "class_name" not in node:
+        return False
+    return not (module == "keras" or module.startswith(("keras.", "builtins")))
 
 
 def load_bytes(data: bytes) -> LoadedModel:
     """A .keras file's bytes -> LoadedModel, with keras.models.load_model(safe_mode=True).
 
-    Anything that is not a Keras image classifier gives EngineError('model_file_unreadable') or
-    ('model_not_classifier'); the file lives in a private temporary directory only while loading.
+    Checked before Keras sees it (refuse_code: no Lambda layer, no foreign module); anything
+    that is not a Keras image classifier gives EngineError('model_file_unreadable') or
+    ('model_not_classifier'). Only the members Keras needs are written, to a private temporary
+    directory that exists only while loading.
     """
     import keras
 
-    names = _check_keras_archive(bytes(data))
+    kept, names = _check_keras_archive(bytes(data))
     with tempfile.TemporaryDirectory(prefix="convlab-load-") as tmp:
         path = os.path.join(tmp, "upload.keras")
         with open(path, "wb") as fh:
-            fh.write(data)
+            fh.write(kept)
         try:
             model = keras.models.load_model(path, compile=False, safe_mode=True)
         except Exception as exc:  # noqa: BLE001 - any failure inside Keras: not a usable model

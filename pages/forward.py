@@ -19,6 +19,7 @@ from engine import activations, conv, datasets, dense, forward, pooling
 from engine.errors import EngineError
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import formatter, labeler, t
+from ui.safe_text import markdown_text, plotly_list
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
@@ -145,7 +146,7 @@ def stage_card(stage: forward.Stage, names: list[str]) -> None:
         titles = [t("forward.channel_n", n=c + 1) if v.shape[2] > 1 else "" for c in range(v.shape[2])]
         fig = fviz.maps_figure(v, titles, signed=bool(v.min() < 0))
     else:
-        fig = fviz.vector_figure(v, names if v.size == len(names) else None)
+        fig = fviz.vector_figure(v, plotly_list(names) if v.size == len(names) else None)
     st.plotly_chart(fig, key=f"fwd_stage_{stage.index}")
     if v.ndim == 3 and v.shape[2] > fviz.MAX_CHANNELS:
         st.caption(t("forward.channels_shown", shown=fviz.MAX_CHANNELS, total=v.shape[2]))
@@ -172,12 +173,12 @@ def prediction(stages: list[forward.Stage], names: list[str], label: int) -> Non
         return
     top = int(np.argmax(last.values))
     c1, c2 = st.columns([2, 1])
-    c1.plotly_chart(fviz.probabilities_figure(last.values, names, t("forward.probs_title"),
+    c1.plotly_chart(fviz.probabilities_figure(last.values, plotly_list(names), t("forward.probs_title"),
                                               label if label < len(names) else None), key="fwd_probs")
-    c2.metric(t("forward.predicted"), names[top])
+    c2.metric(t("forward.predicted"), markdown_text(names[top]))
     c2.caption(t("forward.probability", p=formulas.fmt(last.values[top], 4)))
     if label < len(names):
-        c2.caption(t("forward.true_class", name=names[label]))
+        c2.caption(t("forward.true_class", name=markdown_text(names[label])))
     c2.caption(t("forward.legend_probs"))
 
 

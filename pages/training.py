@@ -20,8 +20,9 @@ import streamlit as st
 
 from engine import config, datasets, images, layers, models, training, uploads
 from engine.errors import EngineError
-from ui.feedback import engine_error_text, guarded, show_engine_error
+from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
 from ui.i18n import labeler, t
+from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
 from visuals import training as tviz
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "train_job", "train_result", "train_collected"
@@ -128,6 +129,7 @@ def folders_source() -> tuple[uploads.LabelledImages, tuple | None, str] | None:
     size, color = image_options()
     file = st.file_uploader(t("train.zip_upload"), type=["zip"], key="train_zip",
                             max_upload_size=config.widget_limit_mb(config.MAX_ZIP_BYTES))
+    upload_limit_hint(config.MAX_ZIP_BYTES)
     data = None
     if file is not None:
         data = keep_last_good("train_last_folders", lambda: cached_folders(file.getvalue(), size, color))
@@ -144,8 +146,10 @@ def csv_source() -> tuple[uploads.LabelledImages, tuple | None, str] | None:
     size, color = image_options()
     csv_file = st.file_uploader(t("train.csv_upload"), type=["csv", "txt"], key="train_csv",
                                 max_upload_size=config.widget_limit_mb(config.MAX_CSV_BYTES))
+    upload_limit_hint(config.MAX_CSV_BYTES)
     zip_file = st.file_uploader(t("train.csv_zip_upload"), type=["zip"], key="train_csv_zip",
                                 max_upload_size=config.widget_limit_mb(config.MAX_ZIP_BYTES))
+    upload_limit_hint(config.MAX_ZIP_BYTES)
     data = st.session_state.get("train_last_csv")
     if csv_file is None or zip_file is None:
         st.info(t("train.csv_hint"))
@@ -185,7 +189,7 @@ def describe_data(data: uploads.LabelledImages, split: training.DataSplit, capti
     if notes:
         st.caption(" · ".join(notes))
     first = [int(np.flatnonzero(data.labels == c)[0]) for c in range(min(len(data.class_names), 10))]
-    st.plotly_chart(tviz.image_grid(data.images[first], [data.class_names[data.labels[i]] for i in first],
+    st.plotly_chart(tviz.image_grid(data.images[first], [plotly_text(data.class_names[data.labels[i]]) for i in first],
                                     columns=10, cell=90), key="train_samples")
     m1, m2, m3 = st.columns(3)
     for col, label, n in zip((m1, m2, m3), ("train.n_train", "train.n_val", "train.n_test"), split.sizes):
@@ -199,7 +203,7 @@ def skipped_notes(data: uploads.LabelledImages) -> list[str]:
         if getattr(data, field_name):
             notes.append(t(f"train.{field_name}", n=getattr(data, field_name)))
     if data.missing_count:
-        notes.append(t("train.missing_files", n=data.missing_count, names=", ".join(data.missing)))
+        notes.append(t("train.missing_files", n=data.missing_count, names=", ".join(markdown_list(data.missing))))
     return notes
 
 
@@ -374,7 +378,7 @@ def settings_controls(split: training.DataSplit, augment: training.AugmentOption
     label = int(split.y_train[0])
     shown = str(training.one_hot(np.array([label]), split.classes)[0].astype(int).tolist()) \
         if encoding == "onehot" else str(label)
-    st.caption(t("train.encoding_example", name=split.class_names[label], label=shown,
+    st.caption(t("train.encoding_example", name=markdown_text(split.class_names[label]), label=shown,
                  loss=models.loss_name(encoding)))
     return training.TrainSettings(optimizer, float(lr), int(batch), int(epochs), encoding, int(seed), augment)
 
@@ -468,7 +472,7 @@ def collect_finished_job() -> None:
 
 
 def scores(result: training.TrainedModel) -> None:
-    ev, names = result.evaluation, list(result.class_names)
+    ev, names = result.evaluation, plotly_list(result.class_names)
     m1, m2, m3 = st.columns(3)
     m1.metric(t("train.test_accuracy"), f"{ev.accuracy:.1%}")
     m2.metric(t("train.test_images"), f"{len(ev.labels):,}")
@@ -499,6 +503,7 @@ def chosen_image(result: training.TrainedModel) -> tuple[np.ndarray, int | None]
     if kind == "upload":
         file = st.file_uploader(t("train.own_upload"), type=IMAGE_TYPES, key="train_own_upload",
                                 max_upload_size=config.widget_limit_mb(config.MAX_IMAGE_BYTES))
+        upload_limit_hint(config.MAX_IMAGE_BYTES)
         if file is None:
             st.info(t("train.own_hint"))
             return None
@@ -537,11 +542,11 @@ def one_image_views(result: training.TrainedModel) -> None:
     c1, c2 = st.columns([1, 2.5])
     c1.plotly_chart(tviz.image_grid(pixels[None], [t("train.input_image", h=pixels.shape[0], w=pixels.shape[1])],
                                     columns=1, cell=200), key="train_look_image")
-    verdict = t("train.prediction", p=names[guess], prob=f"{probs[guess]:.1%}")
+    verdict = t("train.prediction", p=markdown_text(names[guess]), prob=f"{probs[guess]:.1%}")
     if truth is not None:
-        verdict += " · " + t("train.truth", r=names[truth])
+        verdict += " · " + t("train.truth", r=markdown_text(names[truth]))
     c1.markdown(verdict)
-    c2.plotly_chart(tviz.bars(probs, names, t("train.softmax"), highlight=guess), key="train_softmax")
+    c2.plotly_chart(tviz.bars(probs, plotly_list(names), t("train.softmax"), highlight=guess), key="train_softmax")
     for i, (name, kind, maps) in enumerate(models.feature_maps(result.model, pixels)):
         title = t("train.map_title", name=name, kind=kind, h=maps.shape[0], w=maps.shape[1], c=maps.shape[2])
         st.plotly_chart(tviz.mosaic(maps, title, t("train.channel"), raw=maps), key=f"train_maps_{i}")
@@ -570,7 +575,7 @@ def results_section(result: training.TrainedModel) -> None:
     st.header(t("train.inside_heading"))
     done = len(result.history.get("loss", []))
     st.caption(t(f"train.origin.{result.origin}", status=t(f"train.final.{result.status}"), epochs=done,
-                 classes=", ".join(result.class_names)))
+                 classes=", ".join(markdown_list(result.class_names))))
     if result.origin == "loaded":
         loaded_summary(result)
     if result.evaluation is not None:
@@ -600,6 +605,7 @@ def save_and_load(result: training.TrainedModel | None, split: training.DataSpli
     with c2:
         file = st.file_uploader(t("train.load"), type=["keras"], key="train_model_file",
                                 max_upload_size=config.widget_limit_mb(config.MAX_MODEL_BYTES))
+        upload_limit_hint(config.MAX_MODEL_BYTES)
         if file is not None:
             load_model_file(file, split)
 
@@ -619,7 +625,7 @@ def load_model_file(file, split: training.DataSplit | None) -> None:
         if st.session_state.get(RESULT_KEY) is not None:
             st.caption(t("train.previous_kept"))
     else:
-        st.success(t("train.loaded_ok", name=file.name))
+        st.success(t("train.loaded_ok", name=markdown_text(file.name)))
 
 
 # ------------------------------------------------------------------ the page

@@ -8,18 +8,35 @@ from typing import Iterator
 
 import streamlit as st
 
+from engine import config
 from engine.errors import EngineError
 from ui.i18n import t
+from ui.safe_text import markdown_text
 
 log = logging.getLogger("convlab")
+# parameters that carry a user's own text (class or file names, CSV columns, typed cells)
+USER_TEXT_PARAMS = {"one_class_only": ("name",), "archive_unsafe_path": ("name",),
+                    "archive_suspicious_ratio": ("name",), "csv_missing_column": ("column",),
+                    "csv_no_files_found": ("column",), "csv_bad_label_column": ("column",),
+                    "not_numeric_cell": ("value",), "bad_hyperparameter": ("value",)}
 
 
 def engine_error_text(err: EngineError) -> str:
-    """The translated message of an engine error (codes inside params are translated too)."""
+    """The translated message of an engine error (codes inside params are translated too, a
+    user's own text is Markdown-escaped)."""
     params = dict(err.params)
+    for name in USER_TEXT_PARAMS.get(err.key, ()):
+        if name in params:
+            params[name] = markdown_text(params[name])
     if err.key == "bad_image" and "reason" in params:
         params["reason"] = t(f"image_reasons.{params['reason']}")
     return t(f"errors.{err.key}", **params)
+
+
+def upload_limit_hint(limit_bytes: int) -> None:
+    """A caption under an uploader with the engine's limit in the user's language (the widget's
+    own note, and its message for a far larger file, are Streamlit's English)."""
+    st.caption(t("app.upload_limit", limit_mb=f"{limit_bytes / config.MB:.0f}"))
 
 
 def show_engine_error(err: EngineError) -> None:

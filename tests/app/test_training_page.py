@@ -15,6 +15,7 @@ from engine import layers, models, training
 from tests.app.figure_data import array, chart, chart_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
+from ui.safe_text import markdown_text
 
 PAGE = "pages/training.py"
 
@@ -154,7 +155,7 @@ def test_bad_zips_give_translated_messages_and_keep_the_model(lang):
         at.file_uploader(key="train_zip").set_value((name, data, "application/zip")).run()
         assert_no_exception(at)
         assert len(at.error) == 1, name
-        params = {"archive_suspicious_ratio": None, "archive_unsafe_path": {"name": "../b/2.png"},
+        params = {"archive_suspicious_ratio": None, "archive_unsafe_path": {"name": markdown_text("../b/2.png")},
                   "one_class_only": {"name": "cats"}}.get(key, {})
         if params is not None:
             assert at.error[0].value == translate(lang, f"errors.{key}", **params), name
@@ -183,7 +184,7 @@ def test_csv_and_zip_source_with_a_wrong_label_column(at):
     assert_no_exception(at)
     text = shown_text(at)
     assert "class_indices = {'cat': 0, 'dog': 1}" in text
-    assert translate("en", "train.missing_files", n=1, names="missing.png") in text
+    assert translate("en", "train.missing_files", n=1, names=markdown_text("missing.png")) in text
     at.selectbox(key="train_y_col").set_value("id").run()
     assert errors(at) == [translate("en", "errors.csv_bad_label_column", column="id", classes=8, rows=8)]
 
