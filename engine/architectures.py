@@ -133,6 +133,11 @@ class Graph:
         feeds = [i for n in inside for i in n.inputs if i not in names]
         return [self.nodes[f] for f in dict.fromkeys(feeds)] + inside
 
+    def block_totals(self, block: str) -> tuple[int, int]:
+        """(parameters, MACs) of the nodes of one block."""
+        inside = [n for n in self.nodes.values() if n.block == block]
+        return sum(n.params for n in inside), sum(n.macs for n in inside)
+
     # ---- naming and knobs
 
     def _name(self, name: str | None, base: str) -> str:
@@ -491,6 +496,7 @@ def se_block(g: Graph, x: str, p: str, ratio: int) -> str:
     """Squeeze-and-excitation: global average pool (squeeze) → Dense(C/r, ReLU) → Dense(C,
     sigmoid) (excitation) → reshape to 1×1×C → multiply every position's channels."""
     c = g[x].shape[-1]
+    g.block = p
     s = g.global_pool(x, name=f"{p}_squeeze")
     s = g.dense(s, max(1, c // ratio), name=f"{p}_reduce", activation="relu")
     s = g.dense(s, c, name=f"{p}_expand", activation="sigmoid")

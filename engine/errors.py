@@ -54,6 +54,10 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "model_not_classifier": ("shape",),
     "transfer_not_enough_images": ("wanted", "available"),
     "transfer_weights_unreadable": ("name",),
+    "arch_input_size": ("size", "minimum", "maximum"),
+    "arch_merge_mismatch": ("layer", "shapes"),
+    "arch_bad_groups": ("layer", "channels", "filters", "groups"),
+    "arch_duplicate_layer": ("layer",),
     "model_has_code": ("name",),
 }
 
