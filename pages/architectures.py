@@ -56,13 +56,14 @@ def choose_network() -> tuple[str, int, float, dict[str, int]]:
 
 
 def layer_override(base: arch.Graph) -> dict[str, int]:
-    """A conv/dense layer and its filters/units; an override only when it differs."""
+    """A conv/dense layer and its filters/units; an override only when it differs (one box per
+    layer and width, so a width change starts from the scaled filters)."""
     weights = arch.weight_layers(base)
     c1, c2 = st.columns([2, 1])
     name = c1.selectbox(t("arch.layer"), [n.name for n in weights], key=f"arch_layer_{base.name}")
     node = base[name]
     value = c2.number_input(t("arch.filters" if node.kind == "conv" else "arch.units"), 1, arch.MAX_UNITS,
-                            int(node.units), key=f"arch_filters_{base.name}_{name}")
+                            int(node.units), key=f"arch_filters_{base.name}_{name}_x{base.width:g}")
     st.caption(t("arch.override_note"))
     return {name: int(value)} if int(value) != node.units else {}
 
