@@ -12,6 +12,7 @@ import streamlit as st
 
 from engine import surfaces
 from engine.surfaces import OPTIMIZER_CODES, OptimizerSettings, Surface
+from ui import share
 from ui.feedback import guarded
 from ui.i18n import labeler, t
 from visuals import optimizers as viz
@@ -167,10 +168,31 @@ def bias_correction(surface: Surface, start: np.ndarray, hp: dict, lr: float) ->
     c2.caption(t("opt.bias_note", lr=fmt(lr)))
 
 
+def surface_params(surface: Surface) -> list[share.Param]:
+    """A surface's own settings: start point, learning rates, steps."""
+    name = surface.name
+    return [share.real(f"opt_x0_{name}", *surface.x_range), share.real(f"opt_y0_{name}", *surface.y_range),
+            share.choice(f"opt_lr_{name}", LR_OPTIONS), share.whole(f"opt_steps_{name}", 1, 1000),
+            *[share.real(f"opt_lr_{name}_{code}", 1e-5, 100.0) for code in OPTIMIZER_CODES]]
+
+
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries."""
+    params = [share.choice("opt_surface", surfaces.SURFACE_NAMES), share.choices("opt_show", OPTIMIZER_CODES),
+              share.flag("opt_own_lr"), share.real("opt_momentum", 0.0, 0.99), share.real("opt_rho", 0.0, 0.99),
+              share.real("opt_beta1", 0.0, 0.99), share.choice("opt_beta2", BETA2_OPTIONS),
+              share.choice("opt_eps", EPS_OPTIONS), share.flag("opt_log_loss")]
+    for name in surfaces.SURFACE_NAMES:
+        params += surface_params(surfaces.get_surface(name))
+    return params
+
+
+share.restore(share_params(), "opt_")
 st.title(t("opt.heading"))
 st.caption(t("opt.intro"))
 controls, results = st.columns([1, 2.3], gap="large")
 with controls:
+    share.share_popover(share_params())
     surface = choose_surface()
     start = start_point(surface)
     codes = st.pills(t("opt.show"), OPTIMIZER_CODES, selection_mode="multi", default=list(OPTIMIZER_CODES),

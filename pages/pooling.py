@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import datasets, images, kernels, layers, output_size, pool_geometry, pooling
+from engine import datasets, images, layers, output_size, pool_geometry, pooling
 from engine.activations import relu
-from ui import conv_state
+from ui import conv_state, share
 from ui.feedback import guarded
-from ui.grid_editor import grid_editor
 from ui.i18n import formatter, labeler, t
 from visuals import formulas, heatmaps
 from visuals import forward as fviz
@@ -28,6 +27,7 @@ GRID_NAMES = ("pool4", "gap6", "odd5")
 MODES = ("max", "avg", "global_avg", "global_max")
 PADDINGS = ("valid", "same")
 CONV_KEY = "conv_last_fmaps"  # stored by pages/conv.py after each convolution
+SHARED_GRIDS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # this run's edited grid and its default
 ZOOM = 4  # output positions per side in the step-through of a large map (numbers stay readable)
 
 
@@ -53,9 +53,10 @@ def choose_input() -> np.ndarray:
     if source == "grid":
         name = st.selectbox(t("pool.grid"), GRID_NAMES, format_func=labeler("pool.grids"),
                             key="pool_grid")
-        edited = grid_editor(kernels.grid_to_cells(grid_values(name)),
-                             key=f"pool_cells_{name}")
-        return conv_state.parse_or_keep(edited, f"pool_{name}", t("pool.input_name"))
+        default = grid_values(name)
+        cells = editable_grid(name, default)
+        SHARED_GRIDS["pool_cells"] = (cells, default)
+        return cells
     if source == "photo":
         name = st.selectbox(t("pool.photo"), images.BUILTIN_PHOTOS, format_func=labeler("photos"),
                             key="pool_photo")
@@ -67,6 +68,33 @@ def choose_input() -> np.ndarray:
         seed = st.number_input(t("pool.seed"), 0, 9999, 0, key="pool_shape_seed")
         return np.rint(datasets.shape_image(kind, datasets.ShapeOptions(size=24), seed=int(seed)))[..., 0]
     return conv_input()
+
+
+def editable_grid(name: str, default: np.ndarray) -> np.ndarray:
+    """The course grid `name`, editable cell by cell; a share link's cells replace it when they fit."""
+    slot, editor_key = f"pool_{name}", f"pool_cells_{name}"
+    linked = share.shared_grid("pool_cells")
+    if linked is not None and linked.shape == default.shape:
+        conv_state.adopt_grid(slot, linked, editor_key)
+    return conv_state.edited_grid(default, slot, t("pool.input_name"), key=editor_key, shown=True)
+
+
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries."""
+    return [share.choice("pool_source", SOURCES[:3]), share.choice("pool_grid", GRID_NAMES),
+            share.choice("pool_photo", images.BUILTIN_PHOTOS), share.whole("pool_img_size", 8, 64),
+            share.choice("pool_shape", datasets.SHAPE_CLASSES), share.whole("pool_shape_seed", 0, 9999),
+            share.choice("pool_mode", MODES), share.whole("pool_size", 1, 6), share.whole("pool_stride", 1, 6),
+            share.choice("pool_padding", PADDINGS), share.whole("pool_dy", -3, 3), share.whole("pool_dx", -3, 3),
+            share.grid("pool_cells")]
+
+
+def linked_grids() -> dict[str, np.ndarray]:
+    """The edited grid, for the share link (only if it differs from the course's grid)."""
+    cells, default = SHARED_GRIDS.get("pool_cells", (None, None))
+    if cells is None or np.array_equal(cells, default):
+        return {}
+    return {"pool_cells": cells}
 
 
 def conv_input() -> np.ndarray:
@@ -247,10 +275,12 @@ def global_pooling(x: np.ndarray, mode: str) -> None:
     st.metric(t(f"pool.global_result_{kind}"), formulas.fmt(value))
 
 
+share.restore(share_params(), "pool_")
 st.title(t("pool.heading"))
 st.caption(t("pool.intro"))
 controls, results = st.columns([1.25, 2.3], gap="large")  # a 6x6 grid fits the controls
 with controls:
+    share_slot = st.container()
     x = None
     with guarded():
         x = choose_input()
@@ -264,3 +294,5 @@ with results:
             global_pooling(x, hp["mode"])
         else:
             windowed(x, hp)
+with share_slot:
+    share.share_popover(share_params(), linked_grids())

@@ -51,3 +51,12 @@ def edited_grid(default: np.ndarray, slot: str, name: str, key: str, shown: bool
         return kept_grid(slot, default)
     cells = bases.setdefault(slot, grid_to_cells(kept_grid(slot, default)))
     return parse_or_keep(grid_editor(cells, key=key), slot, name)
+
+
+def adopt_grid(slot: str, grid: np.ndarray | None, editor_key: str) -> None:
+    """Make `grid` (from a share link) the value of `slot`; its editor restarts from it."""
+    if grid is None:
+        return
+    st.session_state.setdefault(VALID_KEY, {})[slot] = grid
+    st.session_state.setdefault(BASE_KEY, {}).pop(slot, None)
+    st.session_state.pop(editor_key, None)

@@ -1,0 +1,87 @@
+"""AppTest: a share link restores a page's settings (and language), a tampered link falls back to the
+defaults with a notice, and the share popover writes the link of what is on screen."""
+from urllib.parse import parse_qsl
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.helpers import APP, assert_no_exception
+from ui.i18n import translate
+
+
+def open_link(page_path: str, query: dict[str, str]) -> AppTest:
+    """A new session opened on `page_path` with the link's query parameters.
+
+    (AppTest runs a page without app.py if it is switched to before the first run, so app.py
+    runs once first; the query parameters are set again for the page, as a link would bring them.)
+    """
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["lang"] = query.get("lang", "ko")
+    at.run()
+    at.switch_page(page_path)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def shared_link(at: AppTest) -> dict[str, str]:
+    """Open the share popover; the query parameters of the link it shows."""
+    at.session_state["share_popover"] = True
+    at.run()
+    link = next(str(c.value) for c in at.code if "?lang=" in str(c.value))
+    return dict(parse_qsl(link.split("?", 1)[1]))
+
+
+def test_pooling_link_restores_the_settings_and_language():
+    at = open_link("pages/pooling.py", {"lang": "en", "pool_mode": "avg", "pool_size": "3", "pool_stride": "1",
+                                        "pool_padding": "same", "pool_grid": "gap6"})
+    assert_no_exception(at)
+    assert at.title[0].value == translate("en", "pool.heading")
+    assert at.radio(key="pool_mode").value == "avg"
+    assert (at.slider(key="pool_size").value, at.slider(key="pool_stride").value) == (3, 1)
+    assert at.radio(key="pool_padding").value == "same"
+    assert at.selectbox(key="pool_grid").value == "gap6"
+    assert not at.warning
+
+
+def test_pooling_link_round_trips_through_the_popover_with_an_edited_grid():
+    at = open_link("pages/pooling.py", {"lang": "ko", "pool_mode": "max", "pool_size": "3"})
+    editor = at.data_editor(key="pool_cells_pool4")
+    at.session_state[editor.key] = {"edited_rows": {0: {"0": "42"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    query = shared_link(at)
+    assert query["lang"] == "ko" and query["pool_size"] == "3" and query["pool_mode"] == "max"
+    assert query["pool_cells"].startswith("42,")
+    again = open_link("pages/pooling.py", query)
+    assert_no_exception(again)
+    assert again.slider(key="pool_size").value == 3
+    assert again.data_editor(key="pool_cells_pool4").value.iloc[0, 0] == "42"
+    assert [str(c.value) for c in again.code] == [str(c.value) for c in at.code if "?lang=" not in str(c.value)]
+
+
+def test_tampered_link_keeps_the_defaults_and_says_which_settings():
+    at = open_link("pages/pooling.py", {"lang": "en", "pool_size": "99", "pool_mode": "<script>",
+                                        "pool_stride": "3", "pool_secret": "1"})
+    assert_no_exception(at)
+    assert at.slider(key="pool_size").value == 2  # the default
+    assert at.radio(key="pool_mode").value == "max"
+    assert at.slider(key="pool_stride").value == 3  # the valid one is kept
+    warning = at.warning[0].value
+    for name in ("pool\\_size", "pool\\_mode", "pool\\_secret"):
+        assert name in warning
+    at.slider(key="pool_stride").set_value(1).run()  # the link is applied once, not on every rerun
+    assert at.slider(key="pool_stride").value == 1 and not at.warning
+
+
+def test_optimizer_link_restores_surface_rates_and_hyperparameters():
+    query = {"lang": "en", "opt_surface": "rosenbrock", "opt_show": "sgd,adam", "opt_beta1": "0.5",
+             "opt_eps": "0.001", "opt_lr_rosenbrock": "0.002", "opt_steps_rosenbrock": "120"}
+    at = open_link("pages/optimizers.py", query)
+    assert_no_exception(at)
+    assert not at.warning
+    assert at.selectbox(key="opt_surface").value == "rosenbrock"
+    assert at.slider(key="opt_beta1").value == 0.5
+    assert at.select_slider(key="opt_eps").value == 0.001
+    assert at.select_slider(key="opt_lr_rosenbrock").value == 0.002
+    assert at.slider(key="opt_steps_rosenbrock").value == 120
+    link = shared_link(at)
+    assert {k: link[k] for k in query} == query
