@@ -11,13 +11,13 @@ from contextlib import nullcontext
 import numpy as np
 import streamlit as st
 
-from engine import conv, datasets, images, kernels, layers, output_size
+from engine import config, conv, datasets, images, kernels, layers, output_size
 from engine.activations import relu
 from engine.errors import EngineError
-from ui.feedback import guarded, show_engine_error
+from ui.feedback import guarded, show_engine_error, upload_limit_hint
 from ui.grid_editor import grid_editor
-from ui.i18n import labeler, formatter, t
-from ui import conv_state
+from ui.i18n import LANGUAGES, formatter, labeler, t, translate
+from ui import conv_state, share
 from ui.lazy import lazy_tabs, open_tab
 from visuals import formulas, heatmaps, stepper
 
@@ -26,6 +26,7 @@ GRID_NAMES = ("grid5", "grid7", "curve_receptive_field", "curve_elsewhere")
 PADDINGS = ("valid", "same", "explicit")
 VIEWS = ("maps", "step")
 MAX_FILTERS = 3
+EDITED_KERNELS: dict[str, np.ndarray] = {}  # this run's edited filters, for the share link
 ZOOM = 8  # output positions per side in the image step-through
 
 
@@ -105,7 +106,8 @@ def upload_input() -> np.ndarray | None:
     """A student's own picture; a bad file gives a message and the last good picture stays."""
     size = st.slider(t("conv.working_size"), 16, 256, images.WORKING_SIZE, 8, key="conv_size")
     file = st.file_uploader(t("conv.upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                            key="conv_upload")
+                            key="conv_upload", max_upload_size=config.widget_limit_mb(config.MAX_IMAGE_BYTES))
+    upload_limit_hint(config.MAX_IMAGE_BYTES)
     if file is not None:
         try:
             st.session_state["conv_last_upload"] = cached_upload(file.getvalue(), size)
@@ -142,7 +144,11 @@ def filter_controls(depth: int) -> tuple[np.ndarray, np.ndarray]:
             weights, bias = one_filter(f, size, depth, per_slice)
         filters.append(weights)
         biases.append(bias)
-    return np.stack(filters, axis=-1), np.asarray(biases, dtype=np.float64)
+    try:
+        return kernels.stack_filters(filters), np.asarray(biases, dtype=np.float64)
+    except EngineError as err:  # a fixed-size preset next to filters of the slider's size
+        show_engine_error(err)
+        st.stop()
 
 
 def one_filter(f: int, size: int, depth: int, per_slice: bool) -> tuple[np.ndarray, float]:
@@ -168,6 +174,8 @@ def filter_grids(f: int, preset: str, k: int, start: np.ndarray, slices: int) ->
     The cell editors are costly to draw, so they run only while the expander is open; when it
     is closed each grid keeps its last valid value.
     """
+    if slices == 1:
+        take_linked_cells(f, start.shape, f"kernel_{f}_0_{preset}_{k}", f"conv_cells_{f}_0_{preset}_{k}")
     editor = st.expander(t("conv.edit_cells"), key=f"conv_edit_{f}", on_change="rerun")
     shown = bool(editor.open)
     with editor:
@@ -180,7 +188,31 @@ def filter_grids(f: int, preset: str, k: int, start: np.ndarray, slices: int) ->
             grids.append(conv_state.edited_grid(
                 start, f"kernel_{f}_{c}_{preset}_{k}", t("conv.kernel_name", n=f + 1),
                 key=f"conv_cells_{f}_{c}_{preset}_{k}", shown=shown))
+    if slices == 1 and not np.array_equal(grids[0], start):
+        EDITED_KERNELS[f"conv_cells_{f}"] = grids[0]  # a share link carries edited cells only
     return grids
+
+
+def take_linked_cells(f: int, shape: tuple[int, int], slot: str, editor_key: str) -> None:
+    """Filter f's cells from a share link, if the link brought cells of this size."""
+    linked = share.shared_grid(f"conv_cells_{f}")
+    if linked is not None and linked.shape == shape:
+        conv_state.adopt_grid(slot, linked, editor_key)
+
+
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries (an uploaded picture stays in its session)."""
+    per_filter = [p for f in range(MAX_FILTERS) for p in (
+        share.choice(f"conv_preset_{f}", kernels.PRESETS), share.real(f"conv_bias_{f}", -1000.0, 1000.0),
+        share.flag(f"conv_edit_{f}"), share.grid(f"conv_cells_{f}"))]
+    return [share.choice("conv_source", SOURCES[:-1]), share.choice("conv_photo", images.BUILTIN_PHOTOS),
+            share.whole("conv_size", 16, 256), share.choice("conv_color", ("gray", "rgb")),
+            share.whole("conv_digit", 0, 4999), share.choice("conv_shape", datasets.SHAPE_CLASSES),
+            share.whole("conv_shape_seed", 0, 9999), share.choice("conv_grid", GRID_NAMES),
+            share.whole("conv_sh", 1, 4), share.whole("conv_sw", 1, 4), share.choice("conv_padding", PADDINGS),
+            share.whole("conv_p", 0, 6), share.whole("conv_dil", 1, 3), share.whole("conv_k", 1, 7),
+            share.whole("conv_filters", 1, MAX_FILTERS), share.flag("conv_per_slice"), *per_filter,
+            share.choice("conv_view", [translate(lang, f"conv.views.{v}") for lang in LANGUAGES for v in VIEWS])]
 
 
 def hyperparameters() -> dict:
@@ -347,10 +379,12 @@ def show_trace_numbers(tr: conv.ConvTrace, shown_value: float) -> None:
     st.caption(t("conv.trace_matches", value=formulas.fmt(shown_value)))
 
 
+share.restore(share_params(), "conv_")
 st.title(t("conv.heading"))
 st.caption(t("conv.intro"))
 controls, results = st.columns([1, 2.3], gap="large")
 with controls:
+    share_slot = st.container()
     x = None
     with guarded():
         x = choose_input()
@@ -377,3 +411,5 @@ with results:
         if views["step"].open:
             with views["step"]:
                 step_through(x, kernel, bias, fmaps, hp, axes)
+with share_slot:
+    share.share_popover(share_params(), EDITED_KERNELS)

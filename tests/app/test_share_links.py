@@ -5,6 +5,7 @@ from urllib.parse import parse_qsl
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_no_exception
+from ui import share
 from ui.i18n import translate
 
 
@@ -85,3 +86,26 @@ def test_optimizer_link_restores_surface_rates_and_hyperparameters():
     assert at.slider(key="opt_steps_rosenbrock").value == 120
     link = shared_link(at)
     assert {k: link[k] for k in query} == query
+
+
+def test_convolution_link_brings_the_course_example_and_edited_cells():
+    query = {"lang": "en", "conv_source": "grid", "conv_grid": "curve_receptive_field",
+             "conv_preset_0": "curve_detector", "conv_edit_0": "1", "conv_view": translate("en", "conv.views.step")}
+    at = open_link("pages/conv.py", query)
+    assert_no_exception(at)
+    assert any("= 6600" in str(c.value) for c in at.code)
+    editor = next(d for d in at.data_editor if d.key and d.key.startswith("conv_cells_0_"))
+    at.session_state[editor.key] = {"edited_rows": {1: {"5": "-3"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not any("= 6600" in str(c.value) for c in at.code)  # the edited weight meets a 50
+    at.slider(key="conv_sh").set_value(2).run()
+    sums = [str(c.value) for c in at.code]
+    link = shared_link(at)
+    assert link["conv_sh"] == "2" and share.decode(share.grid("conv_cells_0"), link["conv_cells_0"])[1, 5] == -3
+    again = open_link("pages/conv.py", {**link, "lang": "ko"})
+    assert_no_exception(again)
+    assert not again.warning
+    assert again.session_state["conv_view"] == translate("ko", "conv.views.step")
+    def products(codes):  # the sums written out, without the translated "plus bias" line
+        return [c.split("\n")[0] for c in codes if "?lang=" not in c]
+    assert products(str(c.value) for c in again.code) == products(sums)
