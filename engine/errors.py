@@ -59,6 +59,7 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "arch_bad_groups": ("layer", "channels", "filters", "groups"),
     "arch_duplicate_layer": ("layer",),
     "model_has_code": ("name",),
+    "filter_sizes_differ": ("sizes",),
 }
 
 

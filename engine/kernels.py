@@ -109,6 +109,16 @@ def stack_filter(pattern2d: object, depth: int) -> np.ndarray:
     return np.repeat(pattern[..., None] / depth, int(depth), axis=2)
 
 
+def stack_filters(filters: list[np.ndarray]) -> np.ndarray:
+    """F filters (K, K, C) -> one layer's kernel (K, K, C, F). A layer's filters share one size,
+    so filters of different sizes (a fixed-size preset next to the slider's size) give
+    EngineError('filter_sizes_differ') with the sizes, e.g. '3×3, 5×5'."""
+    shapes = list(dict.fromkeys(np.shape(f) for f in filters))
+    if len(shapes) > 1:
+        raise EngineError("filter_sizes_differ", sizes=", ".join(f"{s[0]}×{s[1]}" for s in shapes))
+    return np.stack(filters, axis=-1)
+
+
 def _is_missing(value: object) -> bool:
     """None, or pandas' NA / NaT placeholders (checked by type name, no pandas import)."""
     return value is None or type(value).__name__ in ("NAType", "NaTType")
