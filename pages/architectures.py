@@ -111,7 +111,7 @@ def show_table(g: arch.Graph) -> None:
     cc = st.column_config
     number = {t(f"arch.col_{c}"): cc.NumberColumn(format="localized") for c in ("params", "macs")}
     st.dataframe(layer_table(g), hide_index=True, height=460, key="arch_table",
-                 column_config={t("arch.col_formula"): cc.TextColumn(width="large"), **number})
+                 column_config=number)
     st.caption(t("arch.table_note"))
 
 
@@ -176,7 +176,7 @@ def comparison_formulas(cmp: arch.Comparison) -> str:
     lines = []
     for g in (cmp.left, cmp.right):
         for n in g.rows()[1:]:
-            lines.append(f"{n.name}: {n.formulas['params']}  ·  MACs {n.formulas['macs']}")
+            lines.append(f"{n.name}: {n.formulas['params']}  ·  {t('arch.f_macs')} {n.formulas['macs']}")
     return "\n".join(lines)
 
 
