@@ -14,6 +14,7 @@ import streamlit as st
 from engine import bn_compare, bn_lab, kernels, layers
 from engine.batchnorm import batchnorm_param_count
 from ui.feedback import guarded
+from ui import share
 from ui.i18n import current_language, labeler, t, translate
 from visuals import batchnorm as viz
 from visuals.formulas import fmt, signed
@@ -287,11 +288,21 @@ def compare_section() -> None:
 
 # ---------------------------------------------------------------- page
 
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries."""
+    return [share.choice("bn_source", bn_lab.SOURCES), share.whole("bn_size", *bn_lab.SIZES),
+            share.whole("bn_n", 2, 12), share.choices("bn_filters", FILTER_CHOICES), share.flag("bn_relu"),
+            share.whole("bn_channel", 0, bn_lab.MAX_FILTERS - 1), share.real("bn_gamma", -3.0, 3.0),
+            share.real("bn_beta", -3.0, 3.0), share.choice("bn_momentum", MOMENTA),
+            share.choice("bn_eps", EPSILONS), share.choice("bn_mode", ("train", "infer"))]
+
+share.restore(share_params(), "bn_")
 st.title(t("bn.heading"))
 st.caption(t("bn.intro"))
 st.session_state.setdefault(STEPS_KEY, 1)
 controls, results = st.columns([1, 2.3], gap="large")
 with controls:
+    share.share_popover(share_params())
     setup = batch_controls()
     if not setup.filters:
         st.info(t("bn.pick_filter"))

@@ -14,6 +14,7 @@ import streamlit as st
 
 from engine import conv, datasets, harris, images, kernels
 from ui.feedback import guarded
+from ui import share
 from ui.i18n import labeler, t
 from visuals import formulas
 from visuals import forward as fviz
@@ -152,10 +153,21 @@ def cnn_section(image: np.ndarray, result: harris.HarrisResult) -> None:
     c3.markdown(t("harris.sobel_check", diff=formulas.fmt(diff)))
 
 
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries."""
+    return [share.choice("harris_source", SOURCES), share.choice("harris_photo", images.BUILTIN_PHOTOS),
+            share.whole("harris_size", 32, 256), share.choice("harris_shape", datasets.SHAPE_CLASSES),
+            share.whole("harris_seed", 0, 9999), share.choice("harris_window", harris.WINDOWS),
+            share.real("harris_sigma", 0.5, 3.0), share.whole("harris_box", 3, 9), share.real("harris_k", 0.02, 0.25),
+            share.choice("harris_threshold", THRESHOLDS), share.whole("harris_min_dist", 1, 10),
+            share.choice("harris_point", POINTS)]
+
+share.restore(share_params(), "harris_")
 st.title(t("harris.heading"))
 st.caption(t("harris.intro"))
 controls, results = st.columns([1, 2.3], gap="large")
 with controls:
+    share.share_popover(share_params())
     image = None
     with guarded():
         image = choose_image()

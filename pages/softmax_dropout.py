@@ -18,6 +18,7 @@ from engine import kernels, losses, naive
 from engine.activations import softmax_trace
 from engine.dropout import dropout
 from ui import conv_state
+from ui import share
 from ui.feedback import guarded
 from ui.grid_editor import grid_editor
 from ui.i18n import labeler, t
@@ -162,8 +163,17 @@ def dropout_results(x: np.ndarray, rate: float, seed: int, training: bool) -> No
     st.caption(t("softmax.mean_note", n=MASK_DRAWS, err=formulas.fmt(float(np.max(np.abs(mean - x))), 3)))
 
 
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries (the preset examples, not typed cells)."""
+    return [share.choice("sm_mode", ("logits", "probs")), share.choice("sm_preset_logits", list(LOGIT_PRESETS)),
+            share.choice("sm_preset_probs", list(PROB_PRESETS)), share.real("sm_drop_rate", 0.0, 0.9),
+            share.whole("sm_drop_seed", 0, 9999), share.choice("sm_drop_phase", ("training", "inference"))]
+
+
+share.restore(share_params(), "sm_")
 st.title(t("softmax.heading"))
 st.caption(t("softmax.intro"))
+share.share_popover(share_params())
 softmax_section()
 st.divider()
 dropout_section()

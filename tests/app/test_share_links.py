@@ -1,6 +1,9 @@
 """AppTest: a share link restores a page's settings (and language), a tampered link falls back to the
 defaults with a notice, and the share popover writes the link of what is on screen."""
+from pathlib import Path
 from urllib.parse import parse_qsl
+
+import pytest
 
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +25,14 @@ def open_link(page_path: str, query: dict[str, str]) -> AppTest:
     for name, value in query.items():
         at.query_params[name] = value
     return at.run()
+
+
+def page_params(page_path: str) -> list[share.Param]:
+    """A page's share_params(), read from its source without running the page."""
+    source = (Path(APP).parent / page_path).read_text()
+    namespace: dict = {}
+    exec(compile(source.split("\nshare.restore(")[0], page_path, "exec"), namespace)
+    return namespace["share_params"]()
 
 
 def shared_link(at: AppTest) -> dict[str, str]:
@@ -109,3 +120,21 @@ def test_convolution_link_brings_the_course_example_and_edited_cells():
     def products(codes):  # the sums written out, without the translated "plus bias" line
         return [c.split("\n")[0] for c in codes if "?lang=" not in c]
     assert products(str(c.value) for c in again.code) == products(sums)
+
+
+@pytest.mark.parametrize("page_path,query", [
+    ("pages/batchnorm.py", {"bn_source": "shape", "bn_size": "40", "bn_n": "5", "bn_gamma": "2.5",
+                            "bn_momentum": "0.9", "bn_mode": "infer", "bn_filters": "sobel_x,laplacian"}),
+    ("pages/harris.py", {"harris_window": "box", "harris_box": "5", "harris_k": "0.1",
+                         "harris_threshold": "0.05", "harris_point": "edge"}),
+    ("pages/softmax_dropout.py", {"sm_mode": "probs", "sm_drop_rate": "0.25", "sm_drop_phase": "inference"}),
+])
+def test_other_pages_links_round_trip(page_path, query):
+    at = open_link(page_path, {"lang": "en", **query})
+    assert_no_exception(at)
+    assert not at.warning and not at.error
+    for key, text in query.items():
+        shown = at.session_state[key]
+        assert share.encode(next(p for p in page_params(page_path) if p.key == key), shown) == text, key
+    link = shared_link(at)
+    assert {k: link[k] for k in query} == query
