@@ -1,11 +1,11 @@
 """ConvLab entry point: page routing and what every page shares (language, page setup).
 
 Run with `streamlit run app.py`. Streamlit executes this file on every rerun; it draws the
-sidebar's language switch, then runs the selected page from `ui.registry`.
+sidebar's language switch and presentation-mode toggle, then runs the selected page from `ui.registry`.
 """
 import streamlit as st
 
-from ui import i18n
+from ui import i18n, present
 from ui.i18n import t
 from ui.registry import all_pages
 
@@ -47,6 +47,7 @@ def language_switch() -> None:
 
 sync_language_from_url()
 language_switch()
+present.sidebar_toggle()
 pages = [
     st.Page(p.path, title=t(f"{p.key}.title"), icon=p.icon, url_path=p.url_path, default=(i == 0))
     for i, p in enumerate(all_pages())
