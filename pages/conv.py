@@ -18,6 +18,7 @@ from ui.feedback import guarded, show_engine_error, upload_limit_hint
 from ui.grid_editor import grid_editor
 from ui.i18n import LANGUAGES, formatter, labeler, t, translate
 from ui import conv_state, share
+from ui.heat_table import show_heatmap
 from ui.lazy import lazy_tabs, open_tab
 from visuals import formulas, heatmaps, stepper
 
@@ -277,32 +278,29 @@ def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) ->
         fig = heatmaps.image_figure(padded[0], title, mask=mask)
     else:
         fig = heatmaps.heatmap(padded[0, ..., 0], title, signed=False, mask=mask)
-    st.plotly_chart(fig, key="conv_padded_fig")
+    show_heatmap(fig, "conv_padded_fig")
     if np.any(mask):
         st.caption(t("conv.padding_legend"))
     for f in range(kernel.shape[3]):
         cols = st.columns([1, 1.4, 1.4])
         with cols[0]:
             kernel_view(kernel[..., f], f)
-        cols[1].plotly_chart(heatmaps.heatmap(fmaps[..., f], t("conv.feature_map", n=f + 1)),
-                             key=f"conv_fmap_{f}")
-        cols[2].plotly_chart(heatmaps.heatmap(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1)),
-                             key=f"conv_relu_{f}")
+        show_heatmap(heatmaps.heatmap(fmaps[..., f], t("conv.feature_map", n=f + 1)), f"conv_fmap_{f}", cols[1])
+        show_heatmap(heatmaps.heatmap(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1)), f"conv_relu_{f}", cols[2])
 
 
 def kernel_view(weights: np.ndarray, f: int) -> None:
     """A filter (K, K, C): one heat map per input slice, in one chart."""
     depth = weights.shape[2]
     if depth == 1:
-        st.plotly_chart(heatmaps.heatmap(weights[..., 0], t("conv.kernel_title", n=f + 1),
-                                         height=cell_height(weights.shape[0]), colorbar=False),
-                        key=f"conv_kernel_{f}")
+        show_heatmap(heatmaps.heatmap(weights[..., 0], t("conv.kernel_title", n=f + 1),
+                                      height=cell_height(weights.shape[0]), colorbar=False), f"conv_kernel_{f}")
         return
     panels = [{"values": weights[..., c], "title": t("conv.slice_n", c=c, name=t(f"conv.channels.{c}"))}
               for c in range(depth)]
     st.markdown(f"**{t('conv.kernel_title', n=f + 1)}**")
-    st.plotly_chart(heatmaps.heatmap_panels(panels, columns=1, height_per_row=cell_height(weights.shape[0]) - 50),
-                    key=f"conv_kernel_{f}")
+    show_heatmap(heatmaps.heatmap_panels(panels, columns=1, height_per_row=cell_height(weights.shape[0]) - 50),
+                 f"conv_kernel_{f}")
     st.caption(t("conv.depth_rule", depth=depth))
 
 
@@ -371,8 +369,8 @@ def show_trace_numbers(tr: conv.ConvTrace, shown_value: float) -> None:
                     "mask": tr.is_padding},
                    {"values": tr.weights[..., c], "title": t("conv.weights") + label},
                    {"values": tr.products[..., c], "title": t("conv.products") + label}]
-    st.plotly_chart(heatmaps.heatmap_panels(panels, columns=3, height_per_row=cell_height(tr.window.shape[0])),
-                    key="conv_trace_fig")
+    show_heatmap(heatmaps.heatmap_panels(panels, columns=3, height_per_row=cell_height(tr.window.shape[0])),
+                 "conv_trace_fig")
     st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=60) + "\n"
             + t("conv.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None,
             wrap_lines=True)

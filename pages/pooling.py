@@ -17,6 +17,7 @@ from engine import datasets, images, layers, output_size, pool_geometry, pooling
 from engine.activations import relu
 from ui import conv_state, share
 from ui.feedback import guarded
+from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
 from visuals import formulas, heatmaps
 from visuals import forward as fviz
@@ -156,7 +157,7 @@ def show_maps(x: np.ndarray, hp: dict, pooled: np.ndarray) -> None:
     c1, c2 = st.columns(2)
     fig = pviz.coverage_figure(x, counts, pads, t("pool.input_title", h=x.shape[0], w=x.shape[1]),
                                (hp["size"],) * 2, (hp["stride"],) * 2, pooled.shape)
-    c1.plotly_chart(fig, key="pool_cover_fig")
+    show_heatmap(fig, "pool_cover_fig", c1, values=x)
     dropped = int(np.count_nonzero(counts[pads[0][0]:pads[0][0] + x.shape[0],
                                           pads[1][0]:pads[1][0] + x.shape[1]] == 0))
     if dropped:
@@ -165,8 +166,8 @@ def show_maps(x: np.ndarray, hp: dict, pooled: np.ndarray) -> None:
         c1.caption(t("pool.padding_legend", top=pads[0][0], bottom=pads[0][1], left=pads[1][0],
                      right=pads[1][1]))
     # diverging around 0, like the pooled map of the step-through below
-    c2.plotly_chart(heatmaps.heatmap(pooled, t("pool.output_title", mode=t(f"pool.modes.{hp['mode']}")),
-                                     show_values=max(pooled.shape) <= pviz.READABLE), key="pool_out_fig")
+    show_heatmap(heatmaps.heatmap(pooled, t("pool.output_title", mode=t(f"pool.modes.{hp['mode']}")),
+                                  show_values=max(pooled.shape) <= pviz.READABLE), "pool_out_fig", c2)
 
 
 def region(oh: int, ow: int) -> tuple[int, int, int, int]:
@@ -212,7 +213,8 @@ def show_trace(tr: pooling.PoolTrace, pooled: np.ndarray) -> None:
     """One window written out: its values (winner marked) and the max or the mean."""
     st.markdown(t("pool.trace_heading", row=tr.row, col=tr.col))
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(pviz.window_figure(tr, t("pool.window")), key="pool_window_fig")
+    show_heatmap(pviz.window_figure(tr, t("pool.window")), "pool_window_fig", c1,
+                 values=[("", tr.window, tr.in_rows, tr.in_cols)])
     with c2:
         st.code(pviz.trace_text(tr, max_terms=40), language=None, wrap_lines=True)
         if tr.is_padding.any():
@@ -233,12 +235,13 @@ def translation(x: np.ndarray, hp: dict) -> None:
     m1.metric(t("pool.input_changed"), f"{eff.input_fraction:.0%}")
     m2.metric(t("pool.pooled_changed"), f"{eff.pooled_fraction:.0%}")
     f1, f2 = st.columns(2)
-    f1.plotly_chart(fviz.grid_figure(eff.shifted[..., 0], t("pool.shifted_title", dy=dy, dx=dx),
-                                     signed=bool(x.min() < 0), colorbar=False), key="pool_shift_in")
+    show_heatmap(fviz.grid_figure(eff.shifted[..., 0], t("pool.shifted_title", dy=dy, dx=dx),
+                                  signed=bool(x.min() < 0), colorbar=False), "pool_shift_in", f1)
     labels = (t("pool.unchanged"), t("pool.changed"))
-    f2.plotly_chart(pviz.changed_figure(eff.pooled[..., 0], eff.pooled_shifted[..., 0],
-                                        eff.pooled_changed[..., 0], t("pool.changed_title"), labels),
-                    key="pool_shift_out")
+    show_heatmap(pviz.changed_figure(eff.pooled[..., 0], eff.pooled_shifted[..., 0],
+                                     eff.pooled_changed[..., 0], t("pool.changed_title"), labels), "pool_shift_out",
+                 f2, values=[(t("a11y.before_shift"), eff.pooled[..., 0]),
+                             (t("a11y.after_shift"), eff.pooled_shifted[..., 0])])
     st.markdown(t("pool.shift_explain"))
 
 
@@ -269,8 +272,8 @@ def global_pooling(x: np.ndarray, mode: str) -> None:
     m1.metric(t("pool.output_shape"), f"({row.output_shape[0]},)")
     m1.caption(t("pool.global_shape_note", h=x.shape[0], w=x.shape[1]))
     m2.metric(t("pool.params"), f"{row.params}")
-    st.plotly_chart(pviz.whole_map_figure(x, t("pool.global_input_title", h=x.shape[0], w=x.shape[1]),
-                                          pviz.winner_cell(whole)), key="pool_global_fig")
+    show_heatmap(pviz.whole_map_figure(x, t("pool.global_input_title", h=x.shape[0], w=x.shape[1]),
+                                       pviz.winner_cell(whole)), "pool_global_fig")
     st.code(pviz.trace_text(whole, max_terms=40), language=None, wrap_lines=True)
     st.metric(t(f"pool.global_result_{kind}"), formulas.fmt(value))
 
