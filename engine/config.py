@@ -32,6 +32,7 @@ MAX_EPOCHS = _env_int("MAX_EPOCHS", 30, 1, 1000)
 MAX_TRAIN_IMAGES = _env_int("MAX_TRAIN_IMAGES", 20_000, 10, 1_000_000)  # images in one data set
 MAX_PARAMS = _env_int("MAX_PARAMS", 3_000_000, 1_000, 100_000_000)  # parameters of one model
 MAX_CONCURRENT_JOBS = _env_int("MAX_CONCURRENT_JOBS", 2, 1, 64)  # training jobs on the server
+MAX_QUEUED_JOBS = _env_int("MAX_QUEUED_JOBS", 40, 0, 10_000)  # jobs waiting for a slot; more get "busy"
 MAX_TRAIN_SECONDS = _env_number("MAX_TRAIN_SECONDS", 900.0, 5.0, 86_400.0)  # one job's wall time
 MAX_BATCH_SIZE = _env_int("MAX_BATCH_SIZE", 256, 1, 4096)
 MAX_CONV_BLOCKS = _env_int("MAX_CONV_BLOCKS", 6, 1, 32)

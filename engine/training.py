@@ -13,7 +13,10 @@ Jobs: a TrainingJob runs model.fit in its own thread. The page polls `snapshot()
 lock-protected progress record) and can `stop()` the job: a threading.Event that a Keras callback
 checks after every batch, setting model.stop_training, so the run ends cleanly and keeps the
 weights learned so far. SLOTS caps how many jobs train at once on the whole server
-(config.MAX_CONCURRENT_JOBS); a job that finds no free slot raises EngineError('training_busy').
+(config.MAX_CONCURRENT_JOBS); a job that finds no free slot raises EngineError('training_busy'),
+or, started with queue=True, waits in a fair line (status 'queued', `position` in the snapshot) and
+trains once a slot is handed to it; stop() while waiting ends it as 'cancelled'. A full line
+(config.MAX_QUEUED_JOBS) raises 'training_busy' too.
 Seeds: keras.utils.set_random_seed(seed) and everything that draws from it (weight
 initialisation, dropout and augmentation seeds, the shuffle order) happen under one lock, so two
 sessions training at once cannot disturb each other's random numbers.
@@ -36,7 +39,7 @@ log = logging.getLogger("convlab.training")
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 ENCODINGS = ("onehot", "integer")
-FINISHED = ("completed", "stopped", "time_limit", "failed")
+FINISHED = ("completed", "stopped", "time_limit", "failed", "cancelled")
 _SEED_LOCK = threading.Lock()
 
 
@@ -286,31 +289,85 @@ def check_data(data: DataSplit) -> DataSplit:
 
 
 class TrainingSlots:
-    """How many jobs may train at once on this server (one process, every session).
+    """How many jobs may train at once on this server (one process, every session), and a fair
+    waiting line in front of the slots.
 
-    `try_acquire` never blocks: a job either gets a slot or the page says "busy, try again".
-    A waiting queue with positions can later sit in front of it, handing slots out in order.
+    `try_acquire` never blocks: a caller either gets a slot or says "busy, try again".
+    `enqueue` joins the line instead: a freed slot always goes to the first job waiting (slots
+    are handed over on `release`, so while anyone waits every slot is taken and `try_acquire`
+    cannot jump the line). A waiting job blocks in `wait_turn` and gives its place up with
+    `release` (or `leave`). The line holds at most `queue_limit` jobs.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, queue_limit: int | None = None) -> None:
         self.limit = int(limit)
+        self.queue_limit = int(config.MAX_QUEUED_JOBS if queue_limit is None else queue_limit)
         self._holders: set[str] = set()
-        self._lock = threading.Lock()
+        self._waiting: list[str] = []
+        self._cond = threading.Condition()
 
     def try_acquire(self, job_id: str) -> bool:
-        with self._lock:
+        with self._cond:
             if len(self._holders) >= self.limit:
                 return False
             self._holders.add(job_id)
             return True
 
+    def enqueue(self, job_id: str) -> int | None:
+        """Join the line: 0 = a slot is taken now, k >= 1 = k-th in line, None = line full."""
+        with self._cond:
+            if self._position(job_id) is None:
+                if len(self._holders) < self.limit:
+                    self._holders.add(job_id)  # a free slot means nobody waits
+                elif len(self._waiting) < self.queue_limit:
+                    self._waiting.append(job_id)
+            return self._position(job_id)
+
+    def wait_turn(self, job_id: str, timeout: float | None = None) -> bool:
+        """Block until `job_id` holds a slot (True), or `timeout` passed or it left the line."""
+        with self._cond:
+            return self._cond.wait_for(lambda: job_id in self._holders or job_id not in self._waiting,
+                                       timeout) and job_id in self._holders
+
+    def position(self, job_id: str) -> int | None:
+        """0 while holding a slot, k >= 1 while k-th in line, None otherwise."""
+        with self._cond:
+            return self._position(job_id)
+
+    def leave(self, job_id: str) -> None:
+        """Give up a place in the line (a held slot is kept)."""
+        with self._cond:
+            if job_id in self._waiting:
+                self._waiting.remove(job_id)
+                self._cond.notify_all()
+
     def release(self, job_id: str) -> None:
-        with self._lock:
+        """Give back a slot or a place in the line; the first job waiting takes the slot."""
+        with self._cond:
             self._holders.discard(job_id)
+            if job_id in self._waiting:
+                self._waiting.remove(job_id)
+            self._promote()
+            self._cond.notify_all()
 
     def active(self) -> int:
-        with self._lock:
+        with self._cond:
             return len(self._holders)
+
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
+
+    def _position(self, job_id: str) -> int | None:
+        if job_id in self._holders:
+            return 0
+        return self._waiting.index(job_id) + 1 if job_id in self._waiting else None
+
+    def _promote(self) -> None:
+        """Hand free slots to the jobs at the head of the line (lock held)."""
+        while self._waiting and len(self._holders) < self.limit:
+            self._holders.add(self._waiting.pop(0))
+            self._cond.notify_all()
 
 
 SLOTS = TrainingSlots(config.MAX_CONCURRENT_JOBS)
@@ -332,6 +389,7 @@ class Progress:
     batches: list[tuple[float, float, float]] = field(default_factory=list)
     history: dict[str, list[float]] = field(default_factory=dict)
     elapsed: float = 0.0
+    position: int = 0  # place in the server's waiting line while status is 'queued'
 
     @property
     def fraction(self) -> float:
@@ -367,21 +425,26 @@ class TrainingJob:
         self._done = threading.Event()
         self._progress = Progress(epochs=settings.epochs)
         self._started = 0.0
+        self._queued = False
         self._thread = threading.Thread(target=self._run, name=f"convlab-train-{self.id}", daemon=True)
 
     # -- control (page side)
-    def start(self) -> "TrainingJob":
-        """Take a server slot and start training, or raise EngineError('training_busy')."""
-        if not self._slots.try_acquire(self.id):
+    def start(self, queue: bool = False) -> "TrainingJob":
+        """Take a server slot and start training, or raise EngineError('training_busy').
+        With `queue`, a full server puts the job in line instead (busy only when the line is full)."""
+        place = self._slots.enqueue(self.id) if queue else (0 if self._slots.try_acquire(self.id) else None)
+        if place is None:
             raise EngineError("training_busy", limit=self._slots.limit)
-        self._started = time.monotonic()
-        self._update(status="preparing")
+        self._started, self._queued = time.monotonic(), bool(place)
+        self._update(status="queued" if place else "preparing")
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Ask the run to end after the current batch; what was learned so far is kept."""
+        """Ask the run to end after the current batch (what was learned so far is kept), or leave
+        the waiting line."""
         self._stop.set()
+        self._slots.leave(self.id)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job has finished (True) or `timeout` seconds passed (False)."""
@@ -392,6 +455,8 @@ class TrainingJob:
         with self._lock:
             snap = copy.deepcopy(self._progress)
         snap.elapsed = (time.monotonic() - self._started) if self._started else 0.0
+        if snap.status == "queued":
+            snap.position = self._slots.position(self.id) or 0
         return snap
 
     @property
@@ -404,8 +469,24 @@ class TrainingJob:
             for key, value in changes.items():
                 setattr(self._progress, key, value)
 
+    def _await_slot(self) -> bool:
+        """A queued job waits in line until it holds a slot (True) or was stopped (False)."""
+        if not self._queued:
+            return True
+        while not self._slots.wait_turn(self.id, timeout=0.5):
+            if self._stop.is_set():
+                return False
+        if self._stop.is_set():
+            return False
+        self._started = time.monotonic()  # time spent waiting is not training time
+        self._update(status="preparing")
+        return True
+
     def _run(self) -> None:
         try:
+            if not self._await_slot():
+                self._update(status="cancelled")
+                return
             self.model = self._work()
             self._update(status=self._end_status())
         except EngineError as err:
