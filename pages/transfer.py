@@ -175,8 +175,8 @@ def progress_panel() -> None:
         if st.button(t("transfer.stop"), icon=":material/stop_circle:", key="transfer_stop"):
             job.stop()
         st.caption(t("transfer.keeps_running"))
-        live = {**({"pretrain": snap.runs["pretrain"]} if "pretrain" in snap.runs else {}),
-                **{m: snap.runs.get(m, {}) for m in transfer.METHODS}}
+        shown = transfer.METHODS if job.transfer.imagenet else ("pretrain",) + transfer.METHODS
+        live = {m: snap.runs.get(m, {}) for m in shown}
         st.plotly_chart(tv.comparison(live, method_titles(live), curve_labels(),
                                       max(job.transfer.epochs, job.transfer.pretrain_epochs)),
                         key="transfer_live_curves")
