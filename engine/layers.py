@@ -279,7 +279,8 @@ def _flatten(w: _Walker, spec: FlattenSpec) -> LayerRow:
 def _batchnorm(w: _Walker, spec: BatchNormSpec) -> LayerRow:
     """BatchNormalization row: gamma, beta (trainable) and moving mean/variance per channel."""
     c = w.shape[-1]
-    formula = f"4 × {c} = {4 * c} (trainable 2 × {c} = {2 * c})"
+    # language-neutral: γ, β are learned, μ, σ² are moving averages (the pages say which is which)
+    formula = f"4 × {c} = {4 * c} (γ, β, μ, σ²)"
     return LayerRow(w.name("batch_normalization"), "batchnorm", w.shape, 4 * c, 2 * c, 2 * c,
                     0, w.rf_value(), formula)
 
