@@ -25,7 +25,7 @@ def _is_data_trace(trace) -> bool:
 
 def _title_of(fig, index: int, count: int) -> str:
     """The panel title of the index-th map (subplot annotation), or the figure's title."""
-    if count > 1 and index < len(fig.layout.annotations or ()):
+    if count > 1 and len(fig.layout.annotations or ()) == count:  # one subplot title per map
         return str(fig.layout.annotations[index].text or "").replace("<b>", "").replace("</b>", "")
     return str(fig.layout.title.text or "") if fig.layout.title else ""
 
@@ -55,12 +55,17 @@ def figure_tables(fig) -> list[tuple]:
 
 
 def frame(values: np.ndarray, rows=None, cols=None) -> pd.DataFrame:
-    """A table of a 2-D array (or 1-D, as one row), rows and columns numbered from 0 or as given."""
+    """A table of a 2-D array (or 1-D, as one row), rows and columns numbered from 0 or labelled as given."""
     values = np.atleast_2d(np.asarray(values))
     shown = values[:MAX_SIDE, :MAX_SIDE]
     rows = list(range(values.shape[0]) if rows is None else rows)[:MAX_SIDE]
     cols = list(range(values.shape[1]) if cols is None else cols)[:MAX_SIDE]
-    return pd.DataFrame(shown, index=pd.Index([int(r) for r in rows]), columns=[str(int(c)) for c in cols])
+    return pd.DataFrame(shown, index=pd.Index([_label(r) for r in rows]), columns=[str(_label(c)) for c in cols])
+
+
+def _label(value: object) -> object:
+    """A row or column label: an axis number as int (1.0 -> 1), a class name as it is."""
+    return int(value) if isinstance(value, (int, float, np.number)) else str(value)
 
 
 def _table(title: str, values: np.ndarray, many: bool, rows=None, cols=None) -> None:

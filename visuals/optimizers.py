@@ -16,7 +16,8 @@ from visuals.formulas import fmt
 # one colour per optimizer code (Okabe-Ito), dark enough to read on the light contours
 COLORS = {"sgd": "#000000", "momentum": "#E69F00", "nesterov": "#CC79A7", "adagrad": "#009E73",
           "rmsprop": "#0072B2", "adam": "#D55E00"}
-DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "dot", "adagrad": "dash",
+# momentum and adam (orange, vermillion) look alike to red-green colour-blind viewers: dashes tell them apart
+DASHES = {"sgd": "solid", "momentum": "longdash", "nesterov": "dot", "adagrad": "dash",
           "rmsprop": "dashdot", "adam": "solid"}
 CONTOUR_SCALE = [[0.0, "#F4F1E8"], [0.5, "#C9D9E8"], [1.0, "#6E8FB3"]]
 

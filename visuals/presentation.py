@@ -28,7 +28,7 @@ def enlarge(fig: go.Figure, factor: float = PRESENT_FACTOR) -> go.Figure:
     """A copy of `fig` whose text is `factor` times larger, with room above for the larger title."""
     if factor == 1.0:
         return fig
-    spec = fig.to_dict()
+    spec = fig.to_dict()  # a copy (arrays travel as base64, as they do to the browser)
     _scale_fonts(spec, factor)
     layout = spec.setdefault("layout", {})
     layout.setdefault("font", {}).setdefault("size", round(BASE_FONT * factor, 1))  # set ones were scaled
