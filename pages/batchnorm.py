@@ -14,6 +14,7 @@ import streamlit as st
 from engine import bn_compare, bn_lab, kernels, layers
 from engine.batchnorm import batchnorm_param_count
 from ui.feedback import guarded
+from ui.heat_table import show_heatmap
 from ui import share
 from ui.i18n import current_language, labeler, t, translate
 from visuals import batchnorm as viz
@@ -88,9 +89,11 @@ def show_batch(setup: bn_lab.BatchSetup, traj: bn_lab.Trajectory, shown, channel
     st.subheader(t("bn.batch_heading"))
     n, h, w, c = traj.last_maps.shape
     st.caption(t("bn.batch_shapes", n=n, s=setup.size, h=h, w=w, c=c, m=n * h * w))
-    fig = viz.batch_figure(traj.last_batch[..., 0], traj.last_maps[..., channel], shown.output[..., channel],
-                           (t("bn.row_input"), t("bn.row_map"), t("bn.row_bn")))
-    st.plotly_chart(fig, key="bn_batch_fig")
+    rows = (t("bn.row_input"), t("bn.row_map"), t("bn.row_bn"))
+    stacks = (traj.last_batch[..., 0], traj.last_maps[..., channel], shown.output[..., channel])
+    fig = viz.batch_figure(*stacks, rows)
+    tables = [(f"{title} · {i + 1}", stack[i]) for title, stack in zip(rows, stacks) for i in range(n)]
+    show_heatmap(fig, "bn_batch_fig", values=tables)
 
 
 def show_channel_table(traj: bn_lab.Trajectory, filters: tuple[str, ...], gamma: tuple,

@@ -18,6 +18,7 @@ import streamlit as st
 from engine import activations, conv, datasets, dense, forward, pooling
 from engine.errors import EngineError
 from ui.feedback import guarded, show_engine_error
+from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
 from ui.safe_text import markdown_text, plotly_list
 from visuals import formulas
@@ -145,9 +146,13 @@ def stage_card(stage: forward.Stage, names: list[str]) -> None:
     if v.ndim == 3:
         titles = [t("forward.channel_n", n=c + 1) if v.shape[2] > 1 else "" for c in range(v.shape[2])]
         fig = fviz.maps_figure(v, titles, signed=bool(v.min() < 0))
+        show_heatmap(fig, f"fwd_stage_{stage.index}", values=[(titles[c], v[..., c]) for c in range(v.shape[2])])
     else:
         fig = fviz.vector_figure(v, plotly_list(names) if v.size == len(names) else None)
-    st.plotly_chart(fig, key=f"fwd_stage_{stage.index}")
+        if v.size > fviz.BAR_LIMIT:  # a long vector is drawn as a one-row heat map
+            show_heatmap(fig, f"fwd_stage_{stage.index}", values=v[None, :])
+        else:
+            st.plotly_chart(fig, key=f"fwd_stage_{stage.index}")
     if v.ndim == 3 and v.shape[2] > fviz.MAX_CHANNELS:
         st.caption(t("forward.channels_shown", shown=fviz.MAX_CHANNELS, total=v.shape[2]))
     if stage.params:
@@ -234,7 +239,8 @@ def show_trace(stages, stage, trace, position, names) -> None:
         conv_numbers(trace)
     elif isinstance(trace, pooling.PoolTrace):
         c1, c2 = st.columns([1, 2])
-        c1.plotly_chart(pviz.window_figure(trace, t("forward.window")), key="fwd_pool_window")
+        show_heatmap(pviz.window_figure(trace, t("forward.window")), "fwd_pool_window", c1,
+                     values=[("", trace.window, trace.in_rows, trace.in_cols)])
         c2.code(pviz.trace_text(trace, max_terms=40), language=None, wrap_lines=True)
     elif isinstance(trace, dense.DenseTrace):
         before = stages[stage.index - 1]
@@ -258,12 +264,12 @@ def conv_numbers(tr: conv.ConvTrace) -> None:
                               format_func=formatter("forward.channel_n", "n", 1), key="fwd_in_ch"))
     size = {"height": 250, "colorbar": False}
     cols = st.columns(3)
-    cols[0].plotly_chart(fviz.grid_figure(tr.window[..., ch], t("forward.window"), signed=False,
-                                          mask=tr.is_padding, **size), key="fwd_conv_window")
-    cols[1].plotly_chart(fviz.grid_figure(tr.weights[..., ch], t("forward.weights_title"), **size),
-                         key="fwd_conv_weights")
-    cols[2].plotly_chart(fviz.grid_figure(tr.products[..., ch], t("forward.products"), **size),
-                         key="fwd_conv_products")
+    show_heatmap(fviz.grid_figure(tr.window[..., ch], t("forward.window"), signed=False, mask=tr.is_padding,
+                                  **size), "fwd_conv_window", cols[0])
+    show_heatmap(fviz.grid_figure(tr.weights[..., ch], t("forward.weights_title"), **size), "fwd_conv_weights",
+                 cols[1])
+    show_heatmap(fviz.grid_figure(tr.products[..., ch], t("forward.products"), **size), "fwd_conv_products",
+                 cols[2])
     st.code(formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=27) + "\n"
             + t("forward.plus_bias") + ": " + formulas.with_bias(tr.total, tr.bias, tr.result), language=None, wrap_lines=True)
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from engine import conv, datasets, harris, images, kernels
 from ui.feedback import guarded
+from ui.heat_table import show_heatmap
 from ui import share
 from ui.i18n import labeler, t
 from visuals import formulas
@@ -89,8 +90,8 @@ def ssd_section(image: np.ndarray, row: int, col: int) -> int:
     size = int(st.slider(t("harris.ssd_size"), 3, 7, 3, 2, key="harris_ssd_size"))
     traces = [harris.ssd_trace(image, row, col, size, d) for d in harris.DIRECTIONS]
     left, right = st.columns([1, 1.4])
-    left.plotly_chart(hviz.neighbourhood_figure(image, row, col, size, t("harris.neighbourhood", row=row, col=col)),
-                      key="harris_neigh")
+    show_heatmap(hviz.neighbourhood_figure(image, row, col, size, t("harris.neighbourhood", row=row, col=col)),
+                 "harris_neigh", left)
     names = [f"{ARROWS[tr.direction]} {t(f'harris.directions.{tr.direction}')}" for tr in traces]
     energies = np.array([tr.total for tr in traces])
     right.plotly_chart(fviz.vector_figure(energies, names, height=260), key="harris_energies")
@@ -99,7 +100,7 @@ def ssd_section(image: np.ndarray, row: int, col: int) -> int:
     cols = st.columns(4)
     for col_, tr in zip(cols, traces):  # the arrow names the direction (the bars above spell it out)
         title = f"{ARROWS[tr.direction]} E{tr.shift[1], tr.shift[0]} = {formulas.fmt(tr.total)}"
-        col_.plotly_chart(hviz.squared_figure(tr.squared, title, zmax), key=f"harris_sq_{tr.direction}")
+        show_heatmap(hviz.squared_figure(tr.squared, title, zmax), f"harris_sq_{tr.direction}", col_)
     st.caption(t("harris.ssd_legend"))
     return size
 
@@ -117,8 +118,8 @@ def matrix_section(result: harris.HarrisResult, row: int, col: int, k: float) ->
     m2.metric(t("harris.kind"), t(f"harris.kinds.{point.kind}"))
     st.caption(t("harris.kinds_rule"))
     g1, g2 = st.columns(2)
-    g1.plotly_chart(fviz.grid_figure(result.tensor.ix, t("harris.ix_title"), show_values=False), key="harris_ix")
-    g2.plotly_chart(fviz.grid_figure(result.tensor.iy, t("harris.iy_title"), show_values=False), key="harris_iy")
+    show_heatmap(fviz.grid_figure(result.tensor.ix, t("harris.ix_title"), show_values=False), "harris_ix", g1)
+    show_heatmap(fviz.grid_figure(result.tensor.iy, t("harris.iy_title"), show_values=False), "harris_iy", g2)
 
 
 def detection_section(image: np.ndarray, result: harris.HarrisResult, ssd_min: np.ndarray) -> None:
@@ -129,13 +130,15 @@ def detection_section(image: np.ndarray, result: harris.HarrisResult, ssd_min: n
     for col_, kind in zip((m2, m3, m4), harris.KINDS):
         col_.metric(t(f"harris.kind_pixels.{kind}"), f"{result.counts[kind]:,}")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(hviz.corners_figure(image, result.corners, t("harris.corners_title")), key="harris_corners")
+    show_heatmap(hviz.corners_figure(image, result.corners, t("harris.corners_title")), "harris_corners", c1,
+                 values=image)
     labels = tuple(t(f"harris.kinds.{k}") for k in harris.KINDS)
-    c2.plotly_chart(hviz.kinds_figure(result.kinds, labels, t("harris.kinds_title")), key="harris_kinds")
+    show_heatmap(hviz.kinds_figure(result.kinds, labels, t("harris.kinds_title")), "harris_kinds", c2,
+                 values=np.array(labels, dtype=object)[result.kinds])
     c3, c4 = st.columns(2)
-    c3.plotly_chart(hviz.response_figure(result.r, t("harris.r_title")), key="harris_r")
-    c4.plotly_chart(fviz.grid_figure(ssd_min, t("harris.moravec_title"), signed=False, show_values=False),
-                    key="harris_moravec")
+    show_heatmap(hviz.response_figure(result.r, t("harris.r_title")), "harris_r", c3)
+    show_heatmap(fviz.grid_figure(ssd_min, t("harris.moravec_title"), signed=False, show_values=False),
+                 "harris_moravec", c4)
     st.caption(t("harris.detect_legend"))
 
 
@@ -148,8 +151,8 @@ def cnn_section(image: np.ndarray, result: harris.HarrisResult) -> None:
     diff = max(float(np.max(np.abs(maps[..., 0] - result.tensor.ix))),
                float(np.max(np.abs(maps[..., 1] - result.tensor.iy))))
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.plotly_chart(fviz.grid_figure(sobel[..., 0], t("harris.sobel_x"), colorbar=False, height=240), key="harris_sobel_x")
-    c2.plotly_chart(fviz.grid_figure(sobel[..., 1], t("harris.sobel_y"), colorbar=False, height=240), key="harris_sobel_y")
+    show_heatmap(fviz.grid_figure(sobel[..., 0], t("harris.sobel_x"), colorbar=False, height=240), "harris_sobel_x", c1)
+    show_heatmap(fviz.grid_figure(sobel[..., 1], t("harris.sobel_y"), colorbar=False, height=240), "harris_sobel_y", c2)
     c3.markdown(t("harris.sobel_check", diff=formulas.fmt(diff)))
 
 

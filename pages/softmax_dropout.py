@@ -20,6 +20,7 @@ from engine.dropout import dropout
 from ui import conv_state
 from ui import share
 from ui.feedback import guarded
+from ui.heat_table import show_heatmap
 from ui.grid_editor import grid_editor
 from ui.i18n import labeler, t
 from visuals import formulas
@@ -147,9 +148,9 @@ def dropout_results(x: np.ndarray, rate: float, seed: int, training: bool) -> No
                if training else t("softmax.no_scale"))
     m3.metric(t("softmax.sums"), f"{formulas.fmt(x.sum())} → {formulas.fmt(y.sum())}")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(fviz.grid_figure(x, t("softmax.input_title"), colorbar=False, height=280), key="sm_drop_input")
-    c2.plotly_chart(fviz.dropout_figure(y, keep, t(f"softmax.output_title_{'training' if training else 'inference'}")),
-                    key="sm_drop_output")
+    show_heatmap(fviz.grid_figure(x, t("softmax.input_title"), colorbar=False, height=280), "sm_drop_input", c1)
+    show_heatmap(fviz.dropout_figure(y, keep, t(f"softmax.output_title_{'training' if training else 'inference'}")),
+                 "sm_drop_output", c2, values=y)
     if training:
         c2.caption(t("softmax.output_legend", scale=formulas.fmt(scale, 4)))
     if not training:
@@ -158,8 +159,8 @@ def dropout_results(x: np.ndarray, rate: float, seed: int, training: bool) -> No
     # E[output] = input: average the outputs of many independent masks (one vectorised call)
     many, _ = dropout(np.broadcast_to(x, (MASK_DRAWS, *x.shape)), rate, training=True, seed=seed)
     mean = many.mean(axis=0)
-    st.plotly_chart(fviz.grid_figure(mean, t("softmax.mean_title", n=MASK_DRAWS), colorbar=False, height=280),
-                    key="sm_drop_mean")
+    show_heatmap(fviz.grid_figure(mean, t("softmax.mean_title", n=MASK_DRAWS), colorbar=False, height=280),
+                 "sm_drop_mean")
     st.caption(t("softmax.mean_note", n=MASK_DRAWS, err=formulas.fmt(float(np.max(np.abs(mean - x))), 3)))
 
 
