@@ -21,6 +21,7 @@ import streamlit as st
 from engine import config, datasets, images, layers, models, training, uploads
 from engine.errors import EngineError
 from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
+from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
 from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
 from visuals import training as tviz
@@ -478,8 +479,8 @@ def scores(result: training.TrainedModel) -> None:
     m2.metric(t("train.test_images"), f"{len(ev.labels):,}")
     m3.metric(t("train.mistakes"), f"{int(np.sum(ev.predicted != ev.labels)):,}")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(tviz.confusion(ev.confusion, names, t("train.confusion"), t("train.true_class"),
-                                   t("train.predicted_class")), key="train_confusion")
+    show_heatmap(tviz.confusion(ev.confusion, names, t("train.confusion"), t("train.true_class"),
+                                t("train.predicted_class")), "train_confusion", c1)
     c2.plotly_chart(tviz.bars(ev.per_class, names, t("train.per_class")), key="train_per_class")
     wrong = training.misclassified(ev, GRID_LIMIT)
     st.subheader(t("train.mistakes_heading", n=len(wrong)))
@@ -549,7 +550,8 @@ def one_image_views(result: training.TrainedModel) -> None:
     c2.plotly_chart(tviz.bars(probs, plotly_list(names), t("train.softmax"), highlight=guess), key="train_softmax")
     for i, (name, kind, maps) in enumerate(models.feature_maps(result.model, pixels)):
         title = t("train.map_title", name=name, kind=kind, h=maps.shape[0], w=maps.shape[1], c=maps.shape[2])
-        st.plotly_chart(tviz.mosaic(maps, title, t("train.channel"), raw=maps), key=f"train_maps_{i}")
+        show_heatmap(tviz.mosaic(maps, title, t("train.channel"), raw=maps), f"train_maps_{i}",
+                     values=[(f"{t('train.channel')} {c}", maps[..., c]) for c in range(maps.shape[2])])
     st.caption(t("train.maps_note"))
 
 
