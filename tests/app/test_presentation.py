@@ -1,0 +1,90 @@
+"""Presentation mode (sidebar toggle, ?present=1, kept across pages) and the heat maps' number tables."""
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.app.figure_data import array, chart
+from tests.app.helpers import APP, assert_no_exception, open_page
+from ui.present import STATE_KEY
+
+MARK = "--convlab-present"
+
+
+def present_css(at) -> bool:
+    """Whether the run drew the presentation style sheet."""
+    return any(MARK in str(el.proto.body) for el in at.get("html"))
+
+
+def opened_tables(at, chart_key: str) -> list:
+    """The tables inside the "numbers as a table" expander of the chart `chart_key`."""
+    return [d.value for d in at.get_by_key(f"{chart_key}_table").dataframe]
+
+
+def toggle_on(at) -> None:
+    at.toggle(key=STATE_KEY).set_value(True).run()
+    assert_no_exception(at)
+
+
+def test_off_by_default_without_css():
+    at = open_page("pages/conv.py")
+    assert at.toggle(key=STATE_KEY).value is False
+    assert not present_css(at)
+
+
+def test_toggle_on_adds_css_in_both_languages():
+    for lang, label in (("en", "Presentation mode"), ("ko", "발표 모드")):
+        at = open_page("pages/conv.py", lang=lang)
+        assert at.toggle(key=STATE_KEY).label == label
+        toggle_on(at)
+        assert present_css(at)
+
+
+def test_presentation_mode_persists_across_a_page_switch_and_enlarges_figures():
+    at = open_page("pages/conv.py")
+    plain = chart(at, "conv_fmap_0")["layout"]["title"]["font"]["size"]
+    toggle_on(at)
+    assert chart(at, "conv_fmap_0")["layout"]["title"]["font"]["size"] > plain
+    at.switch_page("pages/pooling.py").run()
+    assert_no_exception(at)
+    assert at.toggle(key=STATE_KEY).value is True and present_css(at)
+    at.toggle(key=STATE_KEY).set_value(False).run()
+    at.switch_page("pages/conv.py").run()
+    assert at.toggle(key=STATE_KEY).value is False and not present_css(at)
+
+
+def test_present_in_the_url_turns_it_on_once():
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["present"] = "1"
+    at.session_state["lang"] = "en"
+    at.run()
+    assert_no_exception(at)
+    assert at.toggle(key=STATE_KEY).value is True and present_css(at)
+    at.toggle(key=STATE_KEY).set_value(False).run()  # the teacher can still turn it off
+    assert at.toggle(key=STATE_KEY).value is False and not present_css(at)
+
+
+def test_a_table_is_built_only_when_opened_and_shows_the_figures_numbers():
+    at = open_page("pages/conv.py")
+    labels = [e.label for e in at.get("expander")]
+    assert "Show numbers as a table" in labels
+    assert not opened_tables(at, "conv_fmap_0")  # a closed expander builds nothing
+    at.session_state["conv_fmap_0_table"] = True
+    at.run()
+    assert_no_exception(at)
+    (table,) = opened_tables(at, "conv_fmap_0")
+    shown = array(chart(at, "conv_fmap_0")["data"][0]["z"])
+    assert table.shape == shown.shape
+    np.testing.assert_array_equal(table.to_numpy(dtype=float), shown)
+    assert list(table.index) == list(range(shown.shape[0]))
+
+
+def test_pooling_window_table_uses_the_inputs_coordinates():
+    at = open_page("pages/pooling.py")
+    at.session_state["pool_out_fig_table"] = True
+    at.session_state["pool_window_fig_table"] = True
+    at.run()
+    assert_no_exception(at)
+    (pooled,), (window,) = opened_tables(at, "pool_out_fig"), opened_tables(at, "pool_window_fig")
+    np.testing.assert_array_equal(pooled.to_numpy(dtype=float), array(chart(at, "pool_out_fig")["data"][0]["z"]))
+    fig = chart(at, "pool_window_fig")["data"][0]
+    assert list(window.index) == [int(v) for v in array(fig["y"])]
+    assert list(window.columns) == [str(int(v)) for v in array(fig["x"])]
