@@ -24,6 +24,7 @@ from ui.feedback import engine_error_text, guarded, show_engine_error, upload_li
 from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
 from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
+from ui.session_jobs import own
 from visuals import training as tviz
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "train_job", "train_result", "train_collected"
@@ -390,10 +391,13 @@ def running_job() -> training.TrainingJob | None:
 
 
 def start_training(split, spec, settings) -> None:
-    """Start a job for this session; a full server or bad settings give a message, and the
-    previously trained model stays."""
+    """Start a job for this session, or put it in the server's waiting line when every slot is
+    taken; a full line or bad settings give a message, and the previously trained model stays.
+    The job is stopped (or leaves the line) when this browser session ends."""
     try:
-        st.session_state[JOB_KEY] = training.TrainingJob(split, spec, settings).start()
+        job = training.TrainingJob(split, spec, settings).start(queue=True)
+        own(job)
+        st.session_state[JOB_KEY] = job
     except EngineError as err:
         show_engine_error(err)
         return
@@ -411,6 +415,8 @@ def training_section(split, spec, augment) -> None:
         if clicked and spec is not None and running_job() is None:
             start_training(split, spec, settings)
         st.caption(t("train.server_slots", used=training.SLOTS.active(), limit=training.SLOTS.limit))
+        if training.SLOTS.waiting():
+            st.caption(t("train.server_queue", n=training.SLOTS.waiting()))
     with right:
         every = config.POLL_SECONDS if running_job() is not None else None
         st.fragment(progress_panel, run_every=every)()
@@ -429,8 +435,10 @@ def progress_panel() -> None:
     snap = job.snapshot()
     st.progress(snap.fraction, text=t(f"train.status.{snap.status}", epoch=min(snap.epoch + 1, snap.epochs),
                                       epochs=snap.epochs, step=snap.step, steps=snap.steps_per_epoch,
-                                      seconds=f"{snap.elapsed:.0f}"))
-    if not snap.finished:
+                                      seconds=f"{snap.elapsed:.0f}", position=snap.position))
+    if snap.status == "queued":
+        queue_place(job, snap.position)
+    elif not snap.finished:
         if st.button(t("train.stop"), icon=":material/stop_circle:", key="train_stop"):
             job.stop()
         st.caption(t("train.keeps_running"))
@@ -439,6 +447,14 @@ def progress_panel() -> None:
     st.plotly_chart(tviz.curves(snap.history, snap.batches, snap.epochs, curve_labels()), key="train_curves")
     if snap.finished and st.session_state.get(COLLECTED_KEY) != job.id:
         st.rerun()  # the whole page picks the finished model up
+
+
+def queue_place(job: training.TrainingJob, position: int) -> None:
+    """Where this session's job waits for a free slot, and a Cancel button."""
+    st.info(t("train.queue_position", k=position), icon=":material/hourglass_top:")
+    if st.button(t("train.cancel"), icon=":material/cancel:", key="train_cancel"):
+        job.stop()
+    st.caption(t("train.queue_note"))
 
 
 def show_failure(job: training.TrainingJob) -> None:

@@ -232,7 +232,8 @@ def test_changing_widgets_while_training_keeps_the_run_and_stop_keeps_the_model(
     assert translate("en", "train.final.stopped") in shown_text(at)
 
 
-def test_full_server_says_busy_and_keeps_settings(at):
+def test_full_server_and_full_queue_says_busy_and_keeps_settings(at, monkeypatch):
+    monkeypatch.setattr(training.SLOTS, "queue_limit", 0)
     held = [f"other-{i}" for i in range(training.SLOTS.limit)]
     for h in held:
         assert training.SLOTS.try_acquire(h)
