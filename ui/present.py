@@ -2,7 +2,8 @@
 
 The sidebar toggle (drawn by app.py on every run) keeps its value in st.session_state
 ["present_mode"], which every page reads through `is_on()`. `?present=1` in the address turns it on
-once per session. The look comes from our own fixed CSS (never user text) and, for figures, from
+once per session. A small always-on style sheet lets cut labels wrap on a phone. The look comes
+from our own fixed CSS (never user text) and, for figures, from
 `visuals.presentation.enlarge`.
 """
 from __future__ import annotations
@@ -16,6 +17,13 @@ STATE_KEY = "present_mode"
 URL_DONE_KEY = "present_from_url_done"
 URL_PARAM = "present"
 
+# Always on: on a phone-wide screen, labels that Streamlit would cut with "..." wrap instead, and
+# Plotly's tool bar (always shown on touch screens) no longer covers the charts' titles.
+WRAP_LABELS = """.stMarkdownEllipsis, .stMarkdownEllipsis p {
+  white-space: normal !important; text-overflow: clip !important; overflow: visible !important; }"""
+NO_MODEBAR = ".js-plotly-plot .modebar-container { display: none !important; }"
+BASE_CSS = f"<style>@media (max-width: 640px) {{ {WRAP_LABELS} {NO_MODEBAR} }}</style>"
+
 # Our own fixed style sheet: body text, widget labels, buttons and tables about 1.3x larger.
 CSS = """<style>
 .stApp { --convlab-present: 1; }
@@ -26,19 +34,20 @@ CSS = """<style>
 [data-testid="stMain"] h1 { font-size: 3.2rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.4rem !important; }
 [data-testid="stMain"] h3 { font-size: 1.9rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 2.4rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
 [data-testid="stCode"] code, .stCode code { font-size: 1.15rem !important; }
 .stButton button, .stDownloadButton button, [data-testid="stPopover"] button {
   font-size: 1.25rem !important; min-height: 3rem; padding: 0.5rem 1.1rem; }
-[data-baseweb="select"] > div, [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input {
-  font-size: 1.25rem !important; min-height: 3rem; }
+[data-testid="stSelectbox"] input, [data-testid="stMultiSelect"] input, [data-testid="stNumberInput"] input,
+[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea, [role="option"] {
+  font-size: 1.25rem !important; min-height: 2.6rem; }
 [data-testid="stSlider"] [role="slider"] { width: 1.5rem; height: 1.5rem; }
 [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBarMin"],
 [data-testid="stSliderTickBarMax"] { font-size: 1.2rem !important; }
 [data-testid="stRadio"] [role="radiogroup"] label, [data-testid="stCheckbox"] label { min-height: 2.2rem; }
 [data-baseweb="tab"] p { font-size: 1.3rem !important; }
-</style>"""
+""" + WRAP_LABELS + "</style>"
 
 
 def sync_from_url() -> None:
@@ -56,8 +65,9 @@ def is_on() -> bool:
 
 
 def sidebar_toggle() -> None:
-    """The sidebar switch, and the style sheet when it is on. Call on every run, before the page."""
+    """The sidebar switch, and the style sheets (phone, presentation when on). Call on every run, before the page."""
     sync_from_url()
+    st.html(BASE_CSS)
     st.session_state.setdefault(STATE_KEY, False)
     st.sidebar.toggle(t("a11y.present_mode"), key=STATE_KEY, help=t("a11y.present_help"))
     if is_on():
