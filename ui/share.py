@@ -159,7 +159,9 @@ def restore(params: list[Param], prefix: str) -> None:
     `prefix` is the page's widget-key prefix (`conv_`): other parameters belong to other pages.
     """
     values, refused = _incoming(params, prefix)
-    signature = tuple(sorted(st.query_params.to_dict().items()))
+    # only this page's parameters: the language (or anything else) changing in the URL must not
+    # bring the link's settings back over what the student has changed since
+    signature = tuple(sorted((k, v) for k, v in st.query_params.to_dict().items() if k.startswith(prefix)))
     applied = st.session_state.setdefault(APPLIED_KEY, {})
     if not (values or refused) or applied.get(prefix) == signature:
         return

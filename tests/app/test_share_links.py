@@ -138,3 +138,13 @@ def test_other_pages_links_round_trip(page_path, query):
         assert share.encode(next(p for p in page_params(page_path) if p.key == key), shown) == text, key
     link = shared_link(at)
     assert {k: link[k] for k in query} == query
+
+
+def test_a_language_switch_does_not_bring_the_link_back_over_the_students_changes():
+    at = open_link("pages/pooling.py", {"lang": "en", "pool_size": "3"})
+    at.slider(key="pool_size").set_value(5).run()
+    at.session_state["lang_switch"] = "ko"
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert at.title[0].value == translate("ko", "pool.heading")
+    assert at.slider(key="pool_size").value == 5
