@@ -59,12 +59,14 @@ def output_size_latex(axis, symbol: str) -> str:
     `axis` is an engine.output_size.AxisOutput; the general form is GENERAL_OUTPUT_SIZE:
     O = floor((I + P_before + P_after - D(K-1) - 1) / S) + 1.
     """
-    numbers = (rf"{symbol} = \left\lfloor \frac{{{axis.input} + {axis.pad_before} + {axis.pad_after}"
+    # two aligned lines, so the formula fits a narrow column, a phone or a projector's large text
+    numbers = (rf"{symbol} &= \left\lfloor \frac{{{axis.input} + {axis.pad_before} + {axis.pad_after}"
                rf" - {axis.dilation}\cdot({axis.kernel}-1) - 1}}{{{axis.stride}}} \right\rfloor + 1")
     reduced = rf"\left\lfloor \frac{{{axis.numerator}}}{{{axis.stride}}} \right\rfloor + 1"
     if not axis.ok:
-        return rf"{numbers} = {reduced} \;\Rightarrow\; \text{{✗}}"
-    return rf"{numbers} = {reduced} = {axis.numerator // axis.stride} + 1 = {axis.output}"
+        return rf"\begin{{aligned}} {numbers} \\ &= {reduced} \;\Rightarrow\; \text{{✗}} \end{{aligned}}"
+    return (rf"\begin{{aligned}} {numbers} \\ &= {reduced} = {axis.numerator // axis.stride} + 1"
+            rf" = {axis.output} \end{{aligned}}")
 
 
 def softmax_columns(trace) -> dict[str, list[str]]:

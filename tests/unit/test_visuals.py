@@ -38,8 +38,9 @@ def test_output_size_latex_shows_the_numbers():
     axis = SimpleNamespace(input=7, kernel=3, stride=2, dilation=1, pad_before=1, pad_after=1,
                            numerator=6, output=4, ok=True)
     tex = formulas.output_size_latex(axis, "O_H")
-    assert r"O_H = \left\lfloor \frac{7 + 1 + 1 - 1\cdot(3-1) - 1}{2}" in tex
-    assert tex.endswith("= 3 + 1 = 4")
+    assert r"O_H &= \left\lfloor \frac{7 + 1 + 1 - 1\cdot(3-1) - 1}{2}" in tex
+    assert tex.startswith(r"\begin{aligned}") and tex.endswith(r"= 3 + 1 = 4 \end{aligned}")
+    assert tex.count(r"\\") == 1  # two lines: the numbers, then the reduced fraction
     bad = SimpleNamespace(**{**axis.__dict__, "numerator": -2, "output": 0, "ok": False})
     assert "✗" in formulas.output_size_latex(bad, "O_H")
 
