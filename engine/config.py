@@ -65,3 +65,6 @@ MAX_SOURCE_PER_CLASS = _env_int("MAX_SOURCE_PER_CLASS", 1_000, 10, 100_000)  # p
 MAX_PRETRAIN_EPOCHS = _env_int("MAX_PRETRAIN_EPOCHS", 10, 1, 1000)
 MAX_TRANSFER_EPOCHS = _env_int("MAX_TRANSFER_EPOCHS", 30, 2, 1000)  # epochs of each target run
 TRANSFER_TEST_PER_CLASS = _env_int("TRANSFER_TEST_PER_CLASS", 100, 1, 10_000)  # held-out target images per class
+# how often the transfer page redraws progress: each redraw costs the busy server and browser CPU,
+# and TensorFlow slows down sharply when its threads must share the cores
+TRANSFER_POLL_SECONDS = _env_number("TRANSFER_POLL_SECONDS", 3.0, 0.1, 60.0)

@@ -147,7 +147,7 @@ def run_section(settings: transfer.TransferSettings | None, task: transfer.TaskD
             start_job(settings, task)
         st.caption(t("transfer.server_slots", used=training.SLOTS.active(), limit=training.SLOTS.limit))
     with right:
-        every = config.POLL_SECONDS if running_job() is not None else None
+        every = config.TRANSFER_POLL_SECONDS if running_job() is not None else None
         st.fragment(progress_panel, run_every=every)()
 
 
@@ -175,11 +175,10 @@ def progress_panel() -> None:
         if st.button(t("transfer.stop"), icon=":material/stop_circle:", key="transfer_stop"):
             job.stop()
         st.caption(t("transfer.keeps_running"))
-        shown = transfer.METHODS if job.transfer.imagenet else ("pretrain",) + transfer.METHODS
-        live = {m: snap.runs.get(m, {}) for m in shown}
-        st.plotly_chart(tv.comparison(live, method_titles(live), curve_labels(),
-                                      max(job.transfer.epochs, job.transfer.pretrain_epochs)),
-                        key="transfer_live_curves")
+        done = [t("transfer.live_score", method=t(f"transfer.methods.{m}"), accuracy=f"{run['val_accuracy'][-1]:.1%}")
+                for m, run in snap.runs.items() if run.get("val_accuracy")]
+        if done:
+            st.caption(" · ".join(done))
     elif snap.status == "failed":
         show_failure(job)
     if snap.finished and st.session_state.get(COLLECTED_KEY) != job.id:

@@ -67,7 +67,7 @@ def comparison(histories: dict[str, dict[str, list[float]]], titles: dict[str, s
         layout[ya.replace("y", "yaxis")] = {"range": [0, 1.02], "gridcolor": "#eee", "anchor": xa,
                                             "tickformat": ".0%", "title": {"text": labels["accuracy"] if i == 0 else ""}}
         notes.append({"xref": "paper", "yref": "paper", "x": sum(domains[i]) / 2, "y": 1.0, "yanchor": "bottom",
-                      "text": f"<b>{titles[method]}</b>", "showarrow": False, "font": {"size": 14}})
+                      "text": f"<b>{titles[method]}</b>", "showarrow": False, "font": {"size": 13}})
         if unfreeze_after and method in unfreeze_after:
             line, note = _unfreeze_marks(unfreeze_after[method] + 0.5, i, labels["unfrozen"])
             shapes.append(line)
