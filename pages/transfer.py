@@ -104,13 +104,14 @@ def describe_plan(settings: transfer.TransferSettings, task: transfer.TaskData) 
                   head=s.head_epochs, k=s.unfreeze, rest=s.epochs - s.head_epochs,
                   lr_ft=f"{s.learning_rate * transfer.FINETUNE_LR_FACTOR:g}"))
     names = target_names(task.target.class_names)
-    shown = [i for c in range(task.target.classes) for i in np.flatnonzero(task.target.y_train == c)[:SHOWN_PER_CLASS]]
+    # one column per class, one row per example: row j holds every class's j-th labelled image
+    per_class = [np.flatnonzero(task.target.y_train == c)[:SHOWN_PER_CLASS] for c in range(task.target.classes)]
+    shown = [int(ids[j]) for j in range(min(len(ids) for ids in per_class)) for ids in per_class]
     st.subheader(t("transfer.examples", n=len(task.target.y_train)))
     if s.per_class > SHOWN_PER_CLASS:
         st.caption(t("transfer.examples_more", shown=SHOWN_PER_CLASS))
-    columns = min(SHOWN_PER_CLASS, s.per_class)
     st.plotly_chart(tviz.image_grid(task.target.x_train[shown], [names[task.target.y_train[i]] for i in shown],
-                                    columns=columns, cell=70), key="transfer_examples")
+                                    columns=task.target.classes, cell=70), key="transfer_examples")
 
 
 def target_names(names: tuple[str, ...]) -> list[str]:
