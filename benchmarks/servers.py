@@ -5,7 +5,7 @@ Replicas share nothing, so each browser session must stay on one of them: nginx 
 a replica with a cookie it sets itself (`convlab_route`, a random id on the first request; OSS
 nginx's `hash ... consistent` maps it to a replica) and passes the websocket upgrade through.
 `nginx_config` writes that configuration (deploy/nginx/convlab.conf is its output for two
-replicas on ports 8501 and 8502); every answer carries `X-ConvLab-Replica` (the upstream's
+replicas on ports 8501 and 8502, nginx on port 80); every answer carries `X-ConvLab-Replica` (the upstream's
 address) so a test can see where a session landed.
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ ROUTE_COOKIE = "convlab_route"
 REPLICA_HEADER = "X-ConvLab-Replica"
 
 
-def nginx_config(ports: list[int], listen: int, prefix: Path | None = None) -> str:
-    """nginx.conf text: `listen` on 127.0.0.1 in front of the replicas on `ports`. With `prefix`
+def nginx_config(ports: list[int], listen: str, prefix: Path | None = None) -> str:
+    """nginx.conf text: `listen` (nginx's form: "80", "127.0.0.1:8080") in front of the replicas on `ports`. With `prefix`
     (a scratch folder), a self-contained file for `nginx -p prefix -c ...` run by any user."""
     servers = "".join(f"        server 127.0.0.1:{p} max_fails=0;\n" for p in ports)
     scratch = "" if prefix is None else (
@@ -56,14 +56,14 @@ http {{
         hash $convlab_route consistent;
 {servers}    }}
     server {{
-        listen 127.0.0.1:{listen};
+        listen {listen};
         client_max_body_size 100m;  # above the app's own upload caps (engine.config)
         location / {{
             proxy_pass http://convlab;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;          # the app's websocket: /_stcore/stream
             proxy_set_header Connection $connection_upgrade;
-            proxy_set_header Host $host;
+            proxy_set_header Host $http_host;                # with the port: Streamlit checks Origin
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_read_timeout 3600s;                        # a session's socket stays open for hours
             proxy_buffering off;
@@ -88,7 +88,7 @@ def nginx(ports: list[int]) -> Iterator[tuple[str, subprocess.Popen]]:
     prefix = Path(tempfile.mkdtemp(prefix="convlab-nginx-"))
     listen = free_port()
     conf = prefix / "nginx.conf"
-    conf.write_text(nginx_config(ports, listen, prefix))
+    conf.write_text(nginx_config(ports, f"127.0.0.1:{listen}", prefix))
     proc = subprocess.Popen([nginx_path(), "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=open(prefix / "stderr.log", "wb"))
     url = f"http://127.0.0.1:{listen}"
