@@ -1,23 +1,26 @@
 """AppTest: the training studio in both languages; tiny models trained end to end on shapes, the
 MNIST subset and an uploaded zip (the background job is waited on, then the page reruns); views
 show the engine's numbers; bad inputs give translated messages and never lose a trained model."""
-import io
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from engine import layers, models, training
 from tests.app.figure_data import array, chart, chart_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
+from tests.files import make_zip
+from tests.files import png as _png
 from ui.i18n import translate
 from ui.safe_text import markdown_text
 
 PAGE = "pages/training.py"
+
+
+def png(size=(12, 10), color=(200, 40, 40), mode="RGB") -> bytes:
+    return _png(color, size, mode)
 
 
 def metric(at, key, lang="en"):
@@ -39,20 +42,6 @@ def train(at, epochs=1, timeout=120):
     at.run()
     assert_no_exception(at)
     return job
-
-
-def png(size=(12, 10), color=(200, 40, 40), mode="RGB") -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, color if mode == "RGB" else color[0]).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def make_zip(members: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buf.getvalue()
 
 
 CLASS_ZIP = make_zip({**{f"data/cat/{i}.png": png((10 + i, 12), (30 * i, 20, 200)) for i in range(6)},

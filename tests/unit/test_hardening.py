@@ -21,11 +21,17 @@ from PIL import Image
 from engine import config, images, models, uploads
 from engine.errors import EngineError
 from tests.unit.checks import raises_key
+from tests.files import make_zip
+from tests.files import png as _png
 from ui.feedback import engine_error_text
 from ui.i18n import translate
 from ui.safe_text import markdown_text, plotly_text
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def png(size=(6, 6), color=(10, 200, 30)) -> bytes:
+    return _png(color, size)
 
 
 # ------------------------------------------------------------------ malicious model files
@@ -198,20 +204,6 @@ def test_uploads_and_images_never_touch_the_disk(watched_tmp, monkeypatch):
 
 
 # ------------------------------------------------------------------ archives and pictures
-
-
-def png(size=(6, 6), color=(10, 200, 30)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def make_zip(members: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buf.getvalue()
 
 
 def test_zip_bomb_is_refused_from_its_headers():

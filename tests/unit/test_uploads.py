@@ -9,23 +9,7 @@ from PIL import Image
 
 from engine import config, uploads
 from engine.errors import EngineError
-
-
-def png(color=(200, 30, 30), size=(10, 12), mode="RGB") -> bytes:
-    buf = io.BytesIO()
-    fill = color if mode in ("RGB", "RGBA") else (color[0] if isinstance(color, tuple) else color)
-    if mode == "RGBA":
-        fill = tuple(color) + (128,)
-    Image.new(mode, size, fill).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def make_zip(members: dict, compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buf.getvalue()
+from tests.files import make_zip, png
 
 
 def folders(prefix="", per_class=3, classes=("dogs", "cats")) -> dict:
