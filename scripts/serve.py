@@ -7,6 +7,7 @@ link (a teacher's shared /convolution URL on a freshly started server) gets a "P
 found" dialog, and a URL equal to a page's file name would run that page without app.py
 (streamlit issue 9992). app.py's first st.navigation call sets this same flag; we only set
 it before the first session instead of during it. tests/browser/test_deep_links.py checks it.
+It also keeps Keras' session between script runs (ui/server_tuning.py says why).
 """
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from pathlib import Path
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ui.server_tuning import keep_keras_session  # noqa: E402
+
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
 def main() -> None:
     PagesManager.uses_pages_directory = False
+    keep_keras_session()
     sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
     cli.main()
 

@@ -9,3 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["CONVLAB_STRICT"] = "1"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# the served app keeps Keras' session between script runs (scripts/serve.py); AppTests run the same way
+from ui.server_tuning import keep_keras_session  # noqa: E402
+
+keep_keras_session()
