@@ -17,6 +17,7 @@ import streamlit as st
 
 from engine import config, datasets, training, transfer
 from engine.errors import EngineError
+from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate
 from visuals import training as tviz
@@ -130,10 +131,12 @@ def running_job() -> transfer.TransferJob | None:
 def start_job(settings: transfer.TransferSettings, task: transfer.TaskData) -> None:
     """Start this session's comparison; a full server or bad settings give a message."""
     try:
-        st.session_state[JOB_KEY] = transfer.TransferJob(task, settings).start()
+        job = transfer.TransferJob(task, settings).start()
     except EngineError as err:
         show_engine_error(err)
         return
+    st.session_state[JOB_KEY] = job
+    own(job)  # stopped (its slot freed) when this session ends
     st.rerun()
 
 

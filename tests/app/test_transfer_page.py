@@ -114,3 +114,14 @@ def test_a_full_server_gives_the_translated_message():
     assert_no_exception(at)
     assert [e.value for e in at.error] == [translate("ko", "errors.training_busy", limit=training.SLOTS.limit)]
     assert "transfer_job" not in at.session_state
+
+
+def test_session_end_stops_the_comparison_and_frees_its_slot():
+    from streamlit.runtime import caching
+
+    at = open_page(PAGE, lang="en", timeout=120)
+    at.button(key="transfer_run").click().run()
+    job = at.session_state["transfer_job"]
+    caching.clear_session_resource_cache("test session id")  # what Streamlit does when a session ends
+    assert job.wait(120)
+    assert job.snapshot().status == "stopped" and training.SLOTS.active() == 0
