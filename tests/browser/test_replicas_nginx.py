@@ -5,6 +5,7 @@ sessions land on both replicas. Needs nginx (`bash scripts/setup.sh test` instal
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -53,7 +54,9 @@ def test_sessions_on_each_replica_run_pages(through_nginx):
     async def both():
         return await asyncio.gather(*(drive(through_nginx, c) for c in by_replica.values()))
 
-    assert asyncio.run(both()) == [[], []]
+    # in a thread of its own: Playwright's sync API may already run an event loop in this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, both()).result() == [[], []]
 
 
 def test_chromium_pages_work_through_nginx(browser, through_nginx):
