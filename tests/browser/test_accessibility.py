@@ -5,7 +5,7 @@ Screenshots land in artifacts/screenshots/ (phone-<page>.png, present-*.png) for
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, screenshot
 from tests.browser.helpers import (assert_no_error_elements, close_page_not_found, open_app, runs, wait_for_rerun,
                                    wait_idle)
 from ui.i18n import translate
@@ -33,10 +33,19 @@ OVERFLOW_JS = """() => {
 TALL_JS = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
 
 
+@pytest.fixture(scope="module")
+def phone_browser(browser):
+    """A Chromium of its own for the phone pages: after mobile, touch contexts had run in the shared
+    browser, later desktop tests in it lost clicks (seen in the full suite, not understood yet)."""
+    own = browser.browser_type.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield own
+    own.close()
+
+
 @pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True,
-                                  locale="ko-KR")
+def phone(phone_browser):
+    context = phone_browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True,
+                                        locale="ko-KR")
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
