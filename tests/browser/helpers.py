@@ -1,53 +1,101 @@
 """Browser-test helpers: open a page of the app and wait until Streamlit has finished running.
 
 Streamlit marks its root element with data-test-script-state ('initial', 'running',
-'notRunning'); charts first appear as skeletons. A run counter installed in the page counts
-transitions to 'notRunning', so a test can wait for the rerun that its own action caused.
+'notRunning'); charts first appear as skeletons. A run tracker installed in the page before the
+app's scripts counts the runs the server reports finished, so a test can wait for the rerun that
+its own action caused.
 """
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-RUN_COUNTER_JS = """() => {
+# Installed before the app's own scripts (Page.add_init_script): counts the script runs the server
+# reports finished, read from the websocket itself. A counter on the DOM's script-state attribute
+# missed runs: when a loaded browser handles a run's first and last messages in one task, React
+# renders once and the attribute never leaves 'notRunning'. It also notes when the page last
+# changed, so a test can wait until the finished run has been drawn.
+RUN_TRACKER_JS = """(() => {
   if (window.__convlabRuns !== undefined) return;
   window.__convlabRuns = 0;
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'notRunning') window.__convlabRuns += 1;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
+  window.__convlabLastChange = performance.now();
+  // ForwardMsg.script_finished is field 6, a varint; statuses 0, 1 and 3 end a run (2 means
+  // "stopped early for a rerun", which another run follows)
+  const finishedStatus = (bytes) => {
+    let i = 0;
+    const varint = () => {
+      let value = 0, scale = 1, b;
+      do { b = bytes[i++]; value += (b & 0x7f) * scale; scale *= 128; } while (b & 0x80 && i < bytes.length);
+      return value;
+    };
+    while (i < bytes.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { const v = varint(); if (field === 6) return v; }
+      else if (wire === 2) { const length = varint(); i += length; }  // not `i += varint()`: that reads i first
+      else if (wire === 1) i += 8;
+      else if (wire === 5) i += 4;
+      else return -1;
+    }
+    return -1;
+  };
+  const count = (buffer) => {
+    const status = finishedStatus(new Uint8Array(buffer));
+    if (status === 0 || status === 1 || status === 3) window.__convlabRuns += 1;
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (event.data instanceof ArrayBuffer) count(event.data);
+        else if (event.data instanceof Blob) event.data.arrayBuffer().then(count);
+      });
+    }
+  };
+  const watch = () => new MutationObserver(() => { window.__convlabLastChange = performance.now(); })
+    .observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true});
+  if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
+})()"""
 
-SETTLED_JS = """() => {
+QUIET_MS = 150  # the page counts as drawn once nothing in it has changed for this long
+
+SETTLED_JS = f"""() => {{
   const app = document.querySelector('[data-testid="stApp"]');
-  return app && app.getAttribute('data-test-script-state') === 'notRunning'
-      && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0;
-}"""
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+      && performance.now() - window.__convlabLastChange > {QUIET_MS};
+}}"""
+
+
+def goto(pg: Page, url: str):
+    """Navigate to `url` with the run tracker installed (see RUN_TRACKER_JS)."""
+    if not getattr(pg, "_convlab_tracked", False):
+        pg.add_init_script(RUN_TRACKER_JS)
+        pg._convlab_tracked = True
+    return pg.goto(url)
 
 
 def wait_idle(pg: Page, timeout: float = 60_000) -> None:
     """Wait until the current script run has finished and every element has been drawn."""
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    pg.wait_for_function(SETTLED_JS, timeout=timeout)
-    pg.evaluate(RUN_COUNTER_JS)
-    pg.wait_for_timeout(250)
+    if pg.evaluate("() => window.__convlabRuns === undefined"):
+        raise AssertionError("open pages with helpers.goto or open_app, which install the run tracker")
     pg.wait_for_function(SETTLED_JS, timeout=timeout)
 
 
 def runs(pg: Page) -> int:
-    """How many script runs have finished since the counter was installed."""
-    return pg.evaluate("() => window.__convlabRuns || 0")
+    """How many script runs the server has reported finished since the page was loaded."""
+    return pg.evaluate("() => window.__convlabRuns")
 
 
 def wait_for_rerun(pg: Page, before: int, timeout: float = 60_000) -> None:
     """Wait until a run after `before` has finished and the page has settled."""
-    pg.wait_for_function(f"() => (window.__convlabRuns || 0) > {before}", timeout=timeout)
+    pg.wait_for_function(f"() => window.__convlabRuns > {before}", timeout=timeout)
     pg.wait_for_function(SETTLED_JS, timeout=timeout)
 
 
 def open_app(pg: Page, base_url: str, path: str = "", lang: str = "en") -> None:
     """Navigate to `path` of the app in `lang` and wait for it."""
-    pg.goto(f"{base_url}/{path}?lang={lang}")
+    goto(pg, f"{base_url}/{path}?lang={lang}")
     wait_idle(pg)
     close_page_not_found(pg)
 
@@ -80,30 +128,14 @@ def choose(pg: Page, label: str, option: str) -> None:
 def click_text(pg: Page, text: str) -> None:
     """Click the element showing exactly `text` (a radio option, a tab) and wait for the rerun."""
     before = runs(pg)
-    target = pg.get_by_text(text, exact=True).first
-    target.click()
-    try:
-        wait_for_rerun(pg, before, timeout=15_000)
-    except PlaywrightTimeout:
-        # on a loaded machine a click can land while the page redraws and get lost; clicking a
-        # radio option or a tab again is harmless (it is already chosen if the first click counted)
-        if runs(pg) == before:
-            target.click()
-        wait_for_rerun(pg, before)
+    pg.get_by_text(text, exact=True).first.click()
+    wait_for_rerun(pg, before)
 
 
 def press_slider(pg: Page, label: str, key: str, times: int = 1) -> None:
     """Move the slider labelled `label` with the keyboard, waiting for each rerun."""
     slider = pg.get_by_role("slider", name=label)
     for _ in range(times):
-        wait_idle(pg)
-        before, value = runs(pg), slider.input_value()
+        before = runs(pg)
         slider.press(key)
-        try:
-            wait_for_rerun(pg, before, timeout=15_000)
-        except PlaywrightTimeout:
-            # On a loaded machine a key press can land while the slider is being redrawn and
-            # get lost; press again only if the value really did not move.
-            if slider.input_value() == value:
-                slider.press(key)
-            wait_for_rerun(pg, before)
+        wait_for_rerun(pg, before)

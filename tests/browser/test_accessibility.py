@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, screenshot
-from tests.browser.helpers import (assert_no_error_elements, close_page_not_found, open_app, runs, wait_for_rerun,
-                                   wait_idle)
+from tests.browser.helpers import (assert_no_error_elements, close_page_not_found, goto, open_app, runs,
+                                   wait_for_rerun, wait_idle)
 from ui.i18n import translate
 from ui.registry import all_pages
 
@@ -96,7 +96,7 @@ def test_every_page_fits_a_phone(phone, app_url, info):
 
 
 def test_presentation_mode_from_the_address_enlarges_text(page, app_url):
-    page.goto(f"{app_url}/convolution?lang=en&present=1")
+    goto(page, f"{app_url}/convolution?lang=en&present=1")
     wait_idle(page)
     close_page_not_found(page)
     toggle = page.get_by_role("switch", name=translate("en", "a11y.present_mode"))

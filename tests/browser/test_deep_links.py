@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT, serving
-from tests.browser.helpers import wait_idle
+from tests.browser.helpers import goto, wait_idle
 from ui.i18n import translate
 from ui.registry import LESSONS
 
@@ -19,7 +19,7 @@ def fresh_server(tmp_path):
 
 def test_first_visit_to_a_deep_link_on_a_fresh_server(page, fresh_server):
     target = next(p for p in LESSONS if p.key == "pool")
-    page.goto(f"{fresh_server}/{target.url_path}?lang=en")
+    goto(page, f"{fresh_server}/{target.url_path}?lang=en")
     wait_idle(page)
     expect(page.get_by_role("heading", name=translate("en", "pool.heading"), exact=True)).to_be_visible()
     expect(page.locator('[role="dialog"]')).to_have_count(0)

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import (assert_no_error_elements, click_text, open_app, press_slider,
+from tests.browser.helpers import (assert_no_error_elements, click_text, goto, open_app, press_slider,
                                    wait_idle)
 from ui.i18n import translate
 
@@ -27,7 +27,7 @@ def test_pooling_link_opens_with_the_teachers_settings(page, app_url, browser):
     assert link.startswith(app_url + "/pooling-layers?lang=ko")
     assert "pool_mode=avg" in link and "pool_size=3" in link
     student = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
-    student.goto(link)
+    goto(student, link)
     wait_idle(student)
     expect(student.get_by_role("heading", name=translate("ko", "pool.heading"))).to_be_visible()
     expect(student.get_by_role("slider", name=translate("ko", "pool.pool_size"))).to_have_value("3")
@@ -37,7 +37,7 @@ def test_pooling_link_opens_with_the_teachers_settings(page, app_url, browser):
 
 
 def test_tampered_link_shows_a_notice_and_the_defaults(page, app_url):
-    page.goto(f"{app_url}/pooling-layers?lang=en&pool_size=999&pool_stride=1")
+    goto(page, f"{app_url}/pooling-layers?lang=en&pool_size=999&pool_stride=1")
     wait_idle(page)
     expect(page.locator('[data-testid="stAlertContentWarning"]')).to_contain_text("pool_size")
     expect(page.get_by_role("slider", name=translate("en", "pool.pool_size"))).to_have_value("2")

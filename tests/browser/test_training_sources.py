@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
+from playwright.sync_api import expect
 
 from engine import datasets
 from tests.browser.conftest import screenshot
@@ -48,20 +48,11 @@ def open_studio(page, app_url):
 
 
 def slider_to_min(page, label, minimum):
-    """Move the slider labelled `label` to its minimum with the Home key and wait for the rerun.
-    Under load a key press can land while the slider is being redrawn and never reach the
-    server: then nudge it up and back down (Home alone would no longer change its value)."""
+    """Move the slider labelled `label` to its minimum with the Home key and wait for the rerun."""
     slider = page.get_by_role("slider", name=label)
     before = runs(page)
     slider.press("Home")
-    try:
-        wait_for_rerun(page, before, timeout=20_000)
-    except PlaywrightTimeoutError:
-        before = runs(page)
-        slider.press("ArrowRight")
-        slider.press("Home")
-        wait_for_rerun(page, before)
-    wait_idle(page)
+    wait_for_rerun(page, before)
     expect(slider).to_have_value(str(minimum))
 
 
