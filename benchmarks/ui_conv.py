@@ -3,7 +3,7 @@
 Runs in one go, interleaved: ConvLab's convolution page on a 128x128 RGB photo (the astronaut)
 with a 3x3 filter, and a bare Streamlit app with one slider and one text. Each sample presses
 the arrow key on a slider and stops the clock when the browser shows the result: for ConvLab,
-when the Plotly feature map holds the new number of rows; for the bare app, when the text shows
+when the feature map (a canvas heat map, ui.raster_heatmap) holds the new number of rows; for the bare app, when the text shows
 the new value. Goal: median ratio <= 1.5.
 
     python -m benchmarks.ui_conv [--samples 24]
@@ -16,11 +16,13 @@ import time
 from pathlib import Path
 
 from benchmarks.browser import chromium, streamlit_server
-from tests.browser.helpers import choose, click_text, open_app, wait_idle
+from tests.browser.helpers import choose, click_text, goto, open_app, wait_idle
 from ui.i18n import translate
 
 ROOT = Path(__file__).resolve().parents[1]
 FMAP_ROWS_JS = """(title) => {
+  for (const map of document.querySelectorAll('.convlab-raster'))
+    if (map.dataset.title === title) return Number(map.dataset.rows);
   for (const gd of document.querySelectorAll('.js-plotly-plot')) {
     const text = gd.layout && gd.layout.title ? String(gd.layout.title.text).replace(/<[^>]+>/g, '') : '';
     if (text === title && gd._fullData && gd._fullData[0] && gd._fullData[0].z)
@@ -71,7 +73,7 @@ def main() -> None:
             streamlit_server(ROOT / "benchmarks" / "bare_app.py") as bare_url, chromium() as browser:
         conv = conv_page(browser, app_url)
         bare = browser.new_page(viewport={"width": 1440, "height": 1000})
-        bare.goto(bare_url)
+        goto(bare, bare_url)
         wait_idle(bare)
         for i in range(args.samples + 2):  # the first two of each are warm-up
             key, rows, value = ("ArrowRight", 63, 2) if i % 2 == 0 else ("ArrowLeft", 126, 1)

@@ -19,8 +19,10 @@ from ui.grid_editor import grid_editor
 from ui.i18n import LANGUAGES, formatter, labeler, t, translate
 from ui import conv_state, share
 from ui.heat_table import show_heatmap
+from ui.raster_heatmap import show_raster
 from ui.lazy import lazy_tabs, open_tab
 from visuals import formulas, heatmaps, stepper
+from visuals.raster import heat_raster
 
 SOURCES = ("photo", "digit", "shape", "grid", "upload")
 GRID_NAMES = ("grid5", "grid7", "curve_receptive_field", "curve_elsewhere")
@@ -285,8 +287,17 @@ def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) ->
         cols = st.columns([1, 1.4, 1.4])
         with cols[0]:
             kernel_view(kernel[..., f], f)
-        show_heatmap(heatmaps.heatmap(fmaps[..., f], t("conv.feature_map", n=f + 1)), f"conv_fmap_{f}", cols[1])
-        show_heatmap(heatmaps.heatmap(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1)), f"conv_relu_{f}", cols[2])
+        show_map(fmaps[..., f], t("conv.feature_map", n=f + 1), f"conv_fmap_{f}", cols[1])
+        show_map(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1), f"conv_relu_{f}", cols[2])
+
+
+def show_map(values: np.ndarray, title: str, key: str, where) -> None:
+    """A feature map: a Plotly heat map with its numbers in the cells while it is small, a canvas
+    that redraws in place (ui.raster_heatmap) once it is too large to write the numbers in."""
+    if max(values.shape) <= heatmaps.TEXT_LIMIT:
+        show_heatmap(heatmaps.heatmap(values, title), key, where)
+    else:
+        show_raster(heat_raster(values, title), key, where)
 
 
 def kernel_view(weights: np.ndarray, f: int) -> None:
@@ -377,22 +388,38 @@ def show_trace_numbers(tr: conv.ConvTrace, shown_value: float) -> None:
     st.caption(t("conv.trace_matches", value=formulas.fmt(shown_value)))
 
 
-share.restore(share_params(), "conv_")
-st.title(t("conv.heading"))
-st.caption(t("conv.intro"))
-controls, results = st.columns([1, 2.3], gap="large")
-with controls:
-    share_slot = st.container()
-    x = None
-    with guarded():
-        x = choose_input()
-    if x is None:
-        st.stop()
-    hp = hyperparameters()
-    st.markdown(f"**{t('conv.filters_heading')}**")
-    kernel, bias = filter_controls(x.shape[2])
+def playground() -> None:
+    """The page: the input and filter controls on the left, the layer's results on the right."""
+    EDITED_KERNELS.clear()
+    controls, results = st.columns([1, 2.3], gap="large")
+    with controls:
+        share_slot = st.container()
+        x = None
+        with guarded():
+            x = choose_input()
+        if x is None:
+            st.stop()  # stopped, not finished: the stride and filter settings below stay as they were
+        hyper_slot = st.container()
+        st.markdown(f"**{t('conv.filters_heading')}**")
+        kernel, bias = filter_controls(x.shape[2])
+    layer(x, kernel, bias, hyper_slot, results, share_slot)
 
-with results:
+
+@st.fragment
+def layer(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, hyper_slot, results, share_slot) -> None:
+    """Stride, padding and dilation with everything they change. A fragment: moving one of these
+    widgets reruns only this function (with the input and filters of the last full run), so the
+    formula and the maps redraw without the rest of the page."""
+    with hyper_slot:
+        hp = hyperparameters()
+    with results:
+        show_results(x, kernel, bias, hp)
+    with share_slot:
+        share.share_popover(share_params(), EDITED_KERNELS)
+
+
+def show_results(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, hp: dict) -> None:
+    """The formula, the layer's numbers, and the open view: feature maps or the step-through."""
     with guarded():
         axes = output_size.conv_output_hw(x.shape[:2], kernel.shape[:2], hp["strides"], hp["padding"],
                                           hp["dilation"])
@@ -409,5 +436,9 @@ with results:
         if views["step"].open:
             with views["step"]:
                 step_through(x, kernel, bias, fmaps, hp, axes)
-with share_slot:
-    share.share_popover(share_params(), EDITED_KERNELS)
+
+
+share.restore(share_params(), "conv_")
+st.title(t("conv.heading"))
+st.caption(t("conv.intro"))
+playground()

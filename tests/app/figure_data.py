@@ -1,4 +1,4 @@
-"""Reading Plotly figures out of an AppTest run (used by the issue-4 page tests)."""
+"""Reading Plotly figures and canvas heat maps (ui.raster_heatmap) out of an AppTest run."""
 import base64
 import json
 
@@ -22,3 +22,19 @@ def array(value) -> np.ndarray:
         flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
         return flat.reshape([int(n) for n in str(value.get("shape", flat.size)).split(",")])
     return np.array(value, dtype=float)
+
+
+def raster(at, key: str) -> dict:
+    """The data of the canvas heat map (ui.raster_heatmap) under `key`, its arrays decoded:
+    'values' (R, C) float64 and 'rgba' (R, C, 4) uint8."""
+    el = next(e for e in at.get("bidi_component") if e.key == key)
+    data = json.loads(el.proto.json)
+    shape = (data["rows"], data["cols"])
+    data["values"] = np.frombuffer(base64.b64decode(data["values"]), dtype="<f8").reshape(shape)
+    data["rgba"] = np.frombuffer(base64.b64decode(data["rgba"]), dtype=np.uint8).reshape(*shape, 4)
+    return data
+
+
+def raster_keys(at) -> list[str]:
+    """The keys of every canvas heat map on the page."""
+    return [e.key for e in at.get("bidi_component")]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import conv, datasets, kernels, output_size
+from engine import conv, datasets, images, kernels, output_size
+from tests.app.figure_data import array, chart, chart_keys, raster, raster_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 
@@ -56,6 +57,31 @@ def test_stride_padding_dilation_change_the_numbers(at):
     assert_no_exception(at)
 
 
+def test_the_feature_maps_show_the_engines_numbers(at):
+    """Default photo, gray, Sobel x: the canvas maps carry conv2d's values and their ReLU."""
+    at.slider(key="conv_sh").set_value(2).run()
+    photo = images.builtin_photo(images.BUILTIN_PHOTOS[0], max_side=images.WORKING_SIZE).pixels
+    gray = np.rint(images.to_grayscale(photo))
+    kernel = kernels.stack_filters([kernels.stack_filter(kernels.preset_kernel("sobel_x", 3), 1)])
+    x = conv.conv2d(gray[None], kernel, np.zeros(1), strides=(2, 1), padding="valid", dilation=1)[0]
+    fmap, relu_map = raster(at, "conv_fmap_0"), raster(at, "conv_relu_0")
+    np.testing.assert_array_equal(fmap["values"], x[..., 0])
+    np.testing.assert_array_equal(relu_map["values"], np.maximum(x[..., 0], 0))
+    assert fmap["values"].shape == (42, 126)  # stride 2 on 85 rows: floor((85 - 3) / 2) + 1
+    assert fmap["title"] == translate("en", "conv.feature_map", n=1)
+    assert fmap["zmin"] == -fmap["zmax"] == -np.abs(x).max()  # centred on 0: the sign shows
+
+
+def test_small_maps_stay_plotly_heat_maps_with_their_numbers_in_the_cells(at):
+    at.radio(key="conv_source").set_value("grid").run()
+    at.session_state["conv_view"] = translate("en", "conv.views.maps")
+    at.run()
+    assert not raster_keys(at)
+    fmap = chart(at, "conv_fmap_0")["data"][0]
+    assert fmap["texttemplate"] == "%{text}"
+    np.testing.assert_array_equal(array(fmap["z"]), at.session_state["conv_last_fmaps"][..., 0])
+
+
 def open_step_through(at, lang="en"):
     at.session_state["conv_view"] = translate(lang, "conv.views.step")
     return at.run()
@@ -69,7 +95,9 @@ def test_rgb_filters_have_depth_three_and_more_filters_add_maps(at):
     assert translate("en", "conv.depth_rule", depth=3) in shown_text(at)
     assert_no_exception(at)
     assert not at.error
-    assert len(at.get("plotly_chart")) == 7  # padded input, then kernel, map and ReLU per filter
+    assert chart_keys(at) == ["conv_padded_fig", "conv_kernel_0", "conv_kernel_1"]
+    # large feature maps are canvas heat maps: map and ReLU per filter
+    assert raster_keys(at) == ["conv_fmap_0", "conv_relu_0", "conv_fmap_1", "conv_relu_1"]
     open_step_through(at)
     assert not at.error
     assert len(at.get("plotly_chart")) == 2  # the stepper and the RGB trace, the maps tab is not run

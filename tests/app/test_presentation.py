@@ -2,7 +2,7 @@
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.app.figure_data import array, chart
+from tests.app.figure_data import array, chart, raster
 from tests.app.helpers import APP, assert_no_exception, open_page
 from ui.present import STATE_KEY
 
@@ -40,9 +40,11 @@ def test_toggle_on_adds_css_in_both_languages():
 
 def test_presentation_mode_persists_across_a_page_switch_and_enlarges_figures():
     at = open_page("pages/conv.py")
-    plain = chart(at, "conv_fmap_0")["layout"]["title"]["font"]["size"]
+    plain = chart(at, "conv_padded_fig")["layout"]["title"]["font"]["size"]
+    assert raster(at, "conv_fmap_0")["scale"] == 1
     toggle_on(at)
-    assert chart(at, "conv_fmap_0")["layout"]["title"]["font"]["size"] > plain
+    assert chart(at, "conv_padded_fig")["layout"]["title"]["font"]["size"] > plain
+    assert raster(at, "conv_fmap_0")["scale"] > 1  # the canvas maps' text grows too
     at.switch_page("pages/pooling.py").run()
     assert_no_exception(at)
     assert at.toggle(key=STATE_KEY).value is True and present_css(at)
@@ -71,7 +73,7 @@ def test_a_table_is_built_only_when_opened_and_shows_the_figures_numbers():
     at.run()
     assert_no_exception(at)
     (table,) = opened_tables(at, "conv_fmap_0")
-    shown = array(chart(at, "conv_fmap_0")["data"][0]["z"])
+    shown = raster(at, "conv_fmap_0")["values"]
     assert table.shape == shown.shape
     np.testing.assert_array_equal(table.to_numpy(dtype=float), shown)
     assert list(table.index) == list(range(shown.shape[0]))

@@ -3,7 +3,9 @@ numbers the engine computes, and a corrupt upload gives a message while the page
 import pytest
 from playwright.sync_api import expect
 
-from engine import output_size
+import numpy as np
+
+from engine import conv, images, kernels, output_size
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app,
                                    press_slider, runs, wait_for_rerun)
@@ -22,8 +24,10 @@ def metric_value(page, label: str) -> str:
 def test_page_renders_in_both_languages(page, app_url, lang):
     open_app(page, app_url, PATH, lang)
     expect(page.get_by_role("heading", name=translate(lang, "conv.heading"))).to_be_visible()
-    # the maps tab: padded input, kernel, feature map, ReLU; the step-through tab has not run
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    # the maps tab: padded input and kernel (Plotly), feature map and ReLU (canvas); the
+    # step-through tab has not run
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(page.locator(".convlab-raster canvas")).to_have_count(2)
     expect(page.locator('[data-testid="stCode"]')).to_have_count(0)
     assert_no_error_elements(page)
     screenshot(page, f"conv-photo-{lang}")
@@ -71,3 +75,21 @@ def test_corrupt_upload_shows_a_message_and_keeps_working(page, app_url, tmp_pat
     screenshot(page, "conv-bad-upload-ko")
     click_text(page, translate("ko", "conv.sources.shape"))
     assert metric_value(page, translate("ko", "conv.output_shape")) == "22 × 22 × 1"
+
+
+def test_hovering_a_feature_map_shows_the_engines_value(page, app_url):
+    open_app(page, app_url, PATH, "en")
+    press_slider(page, translate("en", "conv.stride_h"), "ArrowRight")
+    fmap = page.locator('.convlab-raster[data-title="Feature map 1"]')
+    expect(fmap).to_have_attribute("data-rows", "42")
+    canvas = fmap.locator("canvas")
+    box = canvas.bounding_box()
+    rows, cols = 42, 126
+    # the middle of cell (30, 100)
+    canvas.hover(position={"x": (100.5 / cols) * box["width"], "y": (30.5 / rows) * box["height"]})
+    photo = images.builtin_photo(images.BUILTIN_PHOTOS[0], max_side=images.WORKING_SIZE).pixels
+    kernel = kernels.stack_filters([kernels.stack_filter(kernels.preset_kernel("sobel_x", 3), 1)])
+    x = conv.conv2d(np.rint(images.to_grayscale(photo))[None], kernel, np.zeros(1), strides=(2, 1),
+                    padding="valid", dilation=1)[0, ..., 0]
+    expect(fmap.locator(".tip")).to_have_text(f"(30, 100) = {float(f'{x[30, 100]:.4g}'):g}")
+    screenshot(page, "conv-raster-hover-en")

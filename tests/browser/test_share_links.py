@@ -42,3 +42,20 @@ def test_tampered_link_shows_a_notice_and_the_defaults(page, app_url):
     expect(page.locator('[data-testid="stAlertContentWarning"]')).to_contain_text("pool_size")
     expect(page.get_by_role("slider", name=translate("en", "pool.pool_size"))).to_have_value("2")
     expect(page.get_by_role("slider", name=translate("en", "pool.stride"))).to_have_value("1")
+
+
+def test_conv_link_follows_a_stride_change_made_inside_the_pages_fragment(page, app_url):
+    """Stride reruns only the conv page's fragment; the link (drawn by that fragment) must follow."""
+    open_app(page, app_url, "convolution", "ko")
+    press_slider(page, translate("ko", "conv.stride_h"), "ArrowRight")
+    press_slider(page, translate("ko", "conv.dilation"), "ArrowRight")
+    link = shared_link(page)
+    assert "conv_sh=2" in link and "conv_dil=2" in link
+    page.keyboard.press("Escape")
+    student = page.context.browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    goto(student, link)
+    wait_idle(student)
+    expect(student.get_by_role("slider", name=translate("ko", "conv.stride_h"))).to_have_value("2")
+    expect(student.get_by_role("slider", name=translate("ko", "conv.dilation"))).to_have_value("2")
+    assert_no_error_elements(student)
+    student.context.close()
