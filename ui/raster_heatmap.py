@@ -91,6 +91,7 @@ export default function (component) {
   root.querySelector('.max').textContent = fmt(data.zmax);
   root.querySelector('.min').textContent = fmt(data.zmin);
   const tip = root.querySelector('.tip');
+  tip.hidden = true;  // its value belonged to the previous map
   canvas.onmousemove = (event) => {
     const box = canvas.getBoundingClientRect();
     const c = Math.min(cols - 1, Math.floor((event.clientX - box.left) / box.width * cols));
