@@ -17,12 +17,15 @@ STATE_KEY = "present_mode"
 URL_DONE_KEY = "present_from_url_done"
 URL_PARAM = "present"
 
-# Always on: on a phone-wide screen, labels that Streamlit would cut with "..." wrap instead, and
-# Plotly's tool bar (always shown on touch screens) no longer covers the charts' titles.
+# Always on: on a phone-wide screen, labels that Streamlit would cut with "..." wrap instead,
+# Plotly's tool bar (always shown on touch screens) no longer covers the charts' titles, and a
+# table's tool bar no longer covers the control above it.
 WRAP_LABELS = """.stMarkdownEllipsis, .stMarkdownEllipsis p {
   white-space: normal !important; text-overflow: clip !important; overflow: visible !important; }"""
 NO_MODEBAR = ".js-plotly-plot .modebar-container { display: none !important; }"
-BASE_CSS = f"<style>@media (max-width: 640px) {{ {WRAP_LABELS} {NO_MODEBAR} }}</style>"
+# a tapped table shows its tool bar 44 px above itself: give it room instead of covering the control above
+TABLE_TOOLBAR_ROOM = '[data-testid="stElementContainer"]:has([data-testid="stDataFrame"]) { margin-top: 2.8rem; }'
+BASE_CSS = f"<style>@media (max-width: 640px) {{ {WRAP_LABELS} {NO_MODEBAR} {TABLE_TOOLBAR_ROOM} }}</style>"
 
 # Our own fixed style sheet: body text, widget labels, buttons and tables about 1.3x larger.
 CSS = """<style>

@@ -112,3 +112,13 @@ def test_presentation_mode_from_the_address_enlarges_text(page, app_url):
     wait_for_rerun(page, before)
     assert float(heading.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")) < size
     assert_no_error_elements(page)
+
+
+def test_a_tapped_grid_editors_toolbar_leaves_the_control_above_it_visible(phone, app_url):
+    open_app(phone, app_url, "pooling-layers", "ko")
+    editor = phone.locator('[data-testid="stDataFrame"]').first
+    editor.tap()
+    toolbar = phone.locator('[data-testid="stElementToolbar"]').first
+    expect(toolbar).to_be_visible()
+    grid_choice = phone.get_by_role("combobox", name=translate("ko", "pool.grid"))
+    assert toolbar.bounding_box()["y"] >= grid_choice.bounding_box()["y"] + grid_choice.bounding_box()["height"]
