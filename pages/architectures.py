@@ -15,6 +15,7 @@ from engine import architectures as arch
 from engine.errors import EngineError
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import labeler, t
+from ui import present
 from visuals import architecture_diagrams as diagrams
 
 DIAGRAMS = {"inception": "googlenet", "residual": "resnet50", "se": "se_resnet50"}
@@ -155,7 +156,7 @@ def block_diagrams(current: arch.Graph, width: float) -> None:
     params, macs = g.block_totals(block)
     st.caption(t("arch.block_totals", block=block, params=f"{params:,}", macs=f"{macs:,}"))
     fig = diagrams.block_figure(g.block_nodes(block), kind_labels(), t(f"arch.diagrams.{kind}"))
-    st.plotly_chart(fig, key="arch_block_figure", config={"displayModeBar": False})
+    present.chart(st, fig, key="arch_block_figure", config={"displayModeBar": False})
 
 
 # ------------------------------------------------------------------ the two savings

@@ -15,7 +15,7 @@ from engine import bn_compare, bn_lab, kernels, layers
 from engine.batchnorm import batchnorm_param_count
 from ui.feedback import guarded
 from ui.heat_table import show_heatmap
-from ui import share
+from ui import present, share
 from ui.i18n import current_language, labeler, t, translate
 from visuals import batchnorm as viz
 from visuals.formulas import fmt, signed
@@ -138,7 +138,7 @@ def show_formulas(traj: bn_lab.Trajectory, shown, numbers: bn_lab.ChannelNumbers
     fig = viz.histogram_figure(traj.last_maps[..., c], shown.x_hat[..., c], shown.output[..., c],
                                titles=(t("bn.hist_before"), t("bn.hist_after")),
                                names=(t("bn.hist_x"), t("bn.hist_xhat"), t("bn.hist_y")))
-    st.plotly_chart(fig, key="bn_hist_fig")
+    present.chart(st, fig, key="bn_hist_fig")
 
 
 def step_buttons() -> None:
@@ -173,9 +173,9 @@ def show_moving(traj: bn_lab.Trajectory, infer, bn: dict) -> None:
                                   titles=(t("bn.mean_panel"), t("bn.var_panel")),
                                   names=(t("bn.batch_stat"), t("bn.moving_stat")),
                                   x_title=t("bn.step_axis"))
-    st.plotly_chart(fig, key="bn_moving_fig")
+    present.chart(st, fig, key="bn_moving_fig")
     st.markdown(t("bn.modes_heading"))
-    st.plotly_chart(viz.modes_figure(traj.last_result.output[..., c], infer.output[..., c],
+    present.chart(st, viz.modes_figure(traj.last_result.output[..., c], infer.output[..., c],
                                      (t("bn.modes.train"), t("bn.modes.infer"))), key="bn_modes_fig")
     train = bn_lab.channel_numbers(traj.last_maps, traj.last_result, c, True)
     inferred = bn_lab.channel_numbers(traj.last_maps, infer, c, False)
@@ -259,7 +259,7 @@ def show_compare(result: bn_compare.CompareResult) -> None:
     fig = viz.curves_figure((with_bn.loss, with_bn.val_loss), (without.loss, without.val_loss),
                             titles=(t("bn.cmp_train_loss"), t("bn.cmp_val_loss")),
                             names=(t("bn.cmp_with"), t("bn.cmp_without")), x_title=t("bn.cmp_epoch_axis"))
-    st.plotly_chart(fig, key="bn_cmp_fig")
+    present.chart(st, fig, key="bn_cmp_fig")
     rows = [{t("bn.cmp_model"): name, t("bn.cmp_final_loss"): fmt(h.loss[-1], 4),
              t("bn.cmp_final_val_loss"): fmt(h.val_loss[-1], 4),
              t("bn.cmp_final_val_acc"): f"{h.val_accuracy[-1]:.1%}",

@@ -17,7 +17,7 @@ from engine.errors import EngineError
 from ui.feedback import guarded, show_engine_error, upload_limit_hint
 from ui.grid_editor import grid_editor
 from ui.i18n import LANGUAGES, formatter, labeler, t, translate
-from ui import conv_state, share
+from ui import conv_state, present, share
 from ui.heat_table import show_heatmap
 from ui.raster_heatmap import show_raster
 from ui.lazy import lazy_tabs, open_tab
@@ -366,7 +366,7 @@ def step_through(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, fmaps: np.
         input_title=t("conv.step_input"), output_title=t("conv.step_output"),
         play=t("conv.play"), pause=t("conv.pause"), input_mask=mask, start=chosen, signed_input=False,
         input_origin=(top, left), output_origin=(r0, c0))
-    st.plotly_chart(fig, key="conv_stepper_fig")
+    present.chart(st, fig, key="conv_stepper_fig")
     show_trace_numbers(traces[chosen], fmaps[traces[chosen].row, traces[chosen].col, f])
 
 

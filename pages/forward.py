@@ -21,6 +21,7 @@ from ui.feedback import guarded, show_engine_error
 from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
 from ui.safe_text import markdown_text, plotly_list
+from ui import present
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
@@ -152,7 +153,7 @@ def stage_card(stage: forward.Stage, names: list[str]) -> None:
         if v.size > fviz.BAR_LIMIT:  # a long vector is drawn as a one-row heat map
             show_heatmap(fig, f"fwd_stage_{stage.index}", values=v[None, :])
         else:
-            st.plotly_chart(fig, key=f"fwd_stage_{stage.index}")
+            present.chart(st, fig, key=f"fwd_stage_{stage.index}")
     if v.ndim == 3 and v.shape[2] > fviz.MAX_CHANNELS:
         st.caption(t("forward.channels_shown", shown=fviz.MAX_CHANNELS, total=v.shape[2]))
     if stage.params:
@@ -178,7 +179,7 @@ def prediction(stages: list[forward.Stage], names: list[str], label: int) -> Non
         return
     top = int(np.argmax(last.values))
     c1, c2 = st.columns([2, 1])
-    c1.plotly_chart(fviz.probabilities_figure(last.values, plotly_list(names), t("forward.probs_title"),
+    present.chart(c1, fviz.probabilities_figure(last.values, plotly_list(names), t("forward.probs_title"),
                                               label if label < len(names) else None), key="fwd_probs")
     c2.metric(t("forward.predicted"), markdown_text(names[top]))
     c2.caption(t("forward.probability", p=formulas.fmt(last.values[top], 4)))
@@ -285,7 +286,7 @@ def dense_numbers(tr: dense.DenseTrace, source_shape: tuple[int, ...] | None) ->
     labels = [f"x[{d}]" for d in range(tr.inputs.size)]
     if source_shape is not None and len(source_shape) == 3:
         labels = [f"x[{d}] = map{forward.flat_source(source_shape, d)}" for d in range(tr.inputs.size)]
-    st.plotly_chart(fviz.contributions_figure(tr.products, labels, t("forward.top_terms")),
+    present.chart(st, fviz.contributions_figure(tr.products, labels, t("forward.top_terms")),
                     key="fwd_dense_terms")
 
 

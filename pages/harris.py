@@ -15,7 +15,7 @@ import streamlit as st
 from engine import conv, datasets, harris, images, kernels
 from ui.feedback import guarded
 from ui.heat_table import show_heatmap
-from ui import share
+from ui import present, share
 from ui.i18n import labeler, t
 from visuals import formulas
 from visuals import forward as fviz
@@ -94,7 +94,7 @@ def ssd_section(image: np.ndarray, row: int, col: int) -> int:
                  "harris_neigh", left)
     names = [f"{ARROWS[tr.direction]} {t(f'harris.directions.{tr.direction}')}" for tr in traces]
     energies = np.array([tr.total for tr in traces])
-    right.plotly_chart(fviz.vector_figure(energies, names, height=260), key="harris_energies")
+    present.chart(right, fviz.vector_figure(energies, names, height=260), key="harris_energies")
     right.caption(t("harris.moravec", value=formulas.fmt(energies.min())))
     zmax = max(float(tr.squared.max()) for tr in traces)
     cols = st.columns(4)

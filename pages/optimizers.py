@@ -12,7 +12,7 @@ import streamlit as st
 
 from engine import surfaces
 from engine.surfaces import OPTIMIZER_CODES, OptimizerSettings, Surface
-from ui import share
+from ui import present, share
 from ui.feedback import guarded
 from ui.i18n import labeler, t
 from visuals import optimizers as viz
@@ -94,7 +94,7 @@ def show_paths(surface: Surface, runs: dict[str, surfaces.Descent], start: np.nd
                              start=tuple(start), labels={"start": t("opt.legend_start"),
                                                          "minimum": t("opt.legend_minimum"),
                                                          "diverged": t("opt.legend_diverged")})
-    st.plotly_chart(fig, key="opt_contour")
+    present.chart(st, fig, key="opt_contour")
     if surface.log_contours:
         st.caption(t("opt.log_contours"))
     for code, run in runs.items():
@@ -121,7 +121,7 @@ def show_losses(surface: Surface, runs: dict[str, surfaces.Descent]) -> None:
     log_y = st.toggle(t("opt.log_loss"), value=True, key="opt_log_loss")
     fig = viz.loss_figure({c: r.losses for c, r in runs.items()}, names(), x_title=t("opt.step_axis"),
                           y_title=t("opt.loss_axis_log") if log_y else t("opt.loss_axis"), log_y=log_y)
-    st.plotly_chart(fig, key="opt_losses")
+    present.chart(st, fig, key="opt_losses")
 
 
 def step_through(runs: dict[str, surfaces.Descent], hp: dict, rates: dict[str, float]) -> None:
@@ -157,7 +157,7 @@ def bias_correction(surface: Surface, start: np.ndarray, hp: dict, lr: float) ->
     off = surfaces.descend(surface, "adam", start, FIRST_STEPS, settings, bias_correction=False)
     names_pair = (t("opt.with_correction"), t("opt.without_correction"))
     c1, c2 = st.columns([1.3, 1])
-    c1.plotly_chart(viz.step_size_figure(on.step_sizes, off.step_sizes, names_pair,
+    present.chart(c1, viz.step_size_figure(on.step_sizes, off.step_sizes, names_pair,
                                          x_title=t("opt.step_axis"), y_title=t("opt.step_size")),
                     key="opt_bias_fig")
     rows = [{"t": i + 1,

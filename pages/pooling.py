@@ -15,7 +15,7 @@ import streamlit as st
 
 from engine import datasets, images, layers, output_size, pool_geometry, pooling
 from engine.activations import relu
-from ui import conv_state, share
+from ui import conv_state, present, share
 from ui.feedback import guarded
 from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
@@ -203,7 +203,7 @@ def step_through(x: np.ndarray, hp: dict, pooled: np.ndarray, axes) -> None:
              "play": t("pool.play"), "pause": t("pool.pause")}
     fig = pviz.pool_stepper(crop, pooled[r0:r1, c0:c1], traces, positions, input_mask=np.isnan(crop),
                             input_origin=(top, left), output_origin=(r0, c0), start=chosen, texts=texts)
-    st.plotly_chart(fig, key="pool_stepper_fig")
+    present.chart(st, fig, key="pool_stepper_fig")
     if hp["mode"] == "max":
         st.caption(t("pool.winner_legend"))
     show_trace(traces[chosen], pooled)

@@ -17,7 +17,7 @@ import streamlit as st
 from engine import kernels, losses, naive
 from engine.activations import softmax_trace
 from engine.dropout import dropout
-from ui import conv_state
+from ui import conv_state, present
 from ui import share
 from ui.feedback import guarded
 from ui.heat_table import show_heatmap
@@ -89,7 +89,7 @@ def loss_numbers(mode: str, values: np.ndarray, true_class: int) -> None:
     detail = losses.cross_entropy_detail(values, true_class, from_logits=(mode == "logits"))
     c1, c2 = st.columns([1.6, 1])
     labels = [str(k) for k in range(values.size)]
-    c1.plotly_chart(fviz.probabilities_figure(detail.probs, labels, t("softmax.probs_title"), true_class),
+    present.chart(c1, fviz.probabilities_figure(detail.probs, labels, t("softmax.probs_title"), true_class),
                     key="sm_probs")
     c2.metric(t("softmax.p_true", k=true_class), formulas.fmt(detail.p_true))
     c2.metric(t("softmax.loss_exact"), formulas.fmt(detail.loss_exact))

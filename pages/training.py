@@ -25,6 +25,7 @@ from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
 from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
 from ui.session_jobs import own
+from ui import present
 from visuals import training as tviz
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "train_job", "train_result", "train_collected"
@@ -191,7 +192,7 @@ def describe_data(data: uploads.LabelledImages, split: training.DataSplit, capti
     if notes:
         st.caption(" · ".join(notes))
     first = [int(np.flatnonzero(data.labels == c)[0]) for c in range(min(len(data.class_names), 10))]
-    st.plotly_chart(tviz.image_grid(data.images[first], [plotly_text(data.class_names[data.labels[i]]) for i in first],
+    present.chart(st, tviz.image_grid(data.images[first], [plotly_text(data.class_names[data.labels[i]]) for i in first],
                                     columns=10, cell=90), key="train_samples")
     m1, m2, m3 = st.columns(3)
     for col, label, n in zip((m1, m2, m3), ("train.n_train", "train.n_val", "train.n_test"), split.sizes):
@@ -251,7 +252,7 @@ def augment_section(split: training.DataSplit) -> training.AugmentOptions:
         if opts.active:
             with guarded():
                 copies = cached_preview(split.x_train[0], opts, int(st.session_state.get("train_seed", 0)))
-                st.plotly_chart(tviz.image_grid(np.concatenate([split.x_train[:1], copies]),
+                present.chart(st, tviz.image_grid(np.concatenate([split.x_train[:1], copies]),
                                                 [t("train.original")] + [f"#{i + 1}" for i in range(len(copies))],
                                                 columns=9, cell=95), key="train_aug_preview")
             st.code(training.augmentation_code(opts), language="python", wrap_lines=True)
@@ -444,7 +445,7 @@ def progress_panel() -> None:
         st.caption(t("train.keeps_running"))
     elif snap.status == "failed":
         show_failure(job)
-    st.plotly_chart(tviz.curves(snap.history, snap.batches, snap.epochs, curve_labels()), key="train_curves")
+    present.chart(st, tviz.curves(snap.history, snap.batches, snap.epochs, curve_labels()), key="train_curves")
     if snap.finished and st.session_state.get(COLLECTED_KEY) != job.id:
         st.rerun()  # the whole page picks the finished model up
 
@@ -497,12 +498,12 @@ def scores(result: training.TrainedModel) -> None:
     c1, c2 = st.columns(2)
     show_heatmap(tviz.confusion(ev.confusion, names, t("train.confusion"), t("train.true_class"),
                                 t("train.predicted_class")), "train_confusion", c1)
-    c2.plotly_chart(tviz.bars(ev.per_class, names, t("train.per_class")), key="train_per_class")
+    present.chart(c2, tviz.bars(ev.per_class, names, t("train.per_class")), key="train_per_class")
     wrong = training.misclassified(ev, GRID_LIMIT)
     st.subheader(t("train.mistakes_heading", n=len(wrong)))
     if len(wrong):
         titles = [t("train.rp", r=names[ev.labels[i]], p=names[ev.predicted[i]]) for i in wrong]
-        st.plotly_chart(tviz.image_grid(result.test_images[wrong], titles, columns=10, cell=80,
+        present.chart(st, tviz.image_grid(result.test_images[wrong], titles, columns=10, cell=80,
                                         title_colors=[tviz.BAD] * len(wrong)), key="train_mistakes")
     else:
         st.success(t("train.no_mistakes"))
@@ -557,13 +558,13 @@ def one_image_views(result: training.TrainedModel) -> None:
     probs = models.predict(result.model, pixels[None])[0]
     guess = int(np.argmax(probs))
     c1, c2 = st.columns([1, 2.5])
-    c1.plotly_chart(tviz.image_grid(pixels[None], [t("train.input_image", h=pixels.shape[0], w=pixels.shape[1])],
+    present.chart(c1, tviz.image_grid(pixels[None], [t("train.input_image", h=pixels.shape[0], w=pixels.shape[1])],
                                     columns=1, cell=200), key="train_look_image")
     verdict = t("train.prediction", p=markdown_text(names[guess]), prob=f"{probs[guess]:.1%}")
     if truth is not None:
         verdict += " · " + t("train.truth", r=markdown_text(names[truth]))
     c1.markdown(verdict)
-    c2.plotly_chart(tviz.bars(probs, plotly_list(names), t("train.softmax"), highlight=guess), key="train_softmax")
+    present.chart(c2, tviz.bars(probs, plotly_list(names), t("train.softmax"), highlight=guess), key="train_softmax")
     for i, (name, kind, maps) in enumerate(models.feature_maps(result.model, pixels)):
         title = t("train.map_title", name=name, kind=kind, h=maps.shape[0], w=maps.shape[1], c=maps.shape[2])
         show_heatmap(tviz.mosaic(maps, title, t("train.channel"), raw=maps), f"train_maps_{i}",
@@ -574,7 +575,7 @@ def one_image_views(result: training.TrainedModel) -> None:
 def filters_view(result: training.TrainedModel) -> None:
     kernel = models.first_filters(result.model)
     st.subheader(t("train.filters_heading", k=kernel.shape[0], c=kernel.shape[2], f=kernel.shape[3]))
-    st.plotly_chart(tviz.filters_figure(kernel, "", t("train.filter")), key="train_filters")
+    present.chart(st, tviz.filters_figure(kernel, "", t("train.filter")), key="train_filters")
     st.caption(t("train.filters_note"))
 
 

@@ -20,6 +20,7 @@ from engine.errors import EngineError
 from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate
+from ui import present
 from visuals import training as tviz
 from visuals import transfer as tv
 
@@ -111,7 +112,7 @@ def describe_plan(settings: transfer.TransferSettings, task: transfer.TaskData) 
     st.subheader(t("transfer.examples", n=len(task.target.y_train)))
     if s.per_class > SHOWN_PER_CLASS:
         st.caption(t("transfer.examples_more", shown=SHOWN_PER_CLASS))
-    st.plotly_chart(tviz.image_grid(task.target.x_train[shown], [names[task.target.y_train[i]] for i in shown],
+    present.chart(st, tviz.image_grid(task.target.x_train[shown], [names[task.target.y_train[i]] for i in shown],
                                     columns=task.target.classes, cell=70), key="transfer_examples")
 
 
@@ -262,7 +263,7 @@ def results_section(result: transfer.TransferResult, status: str) -> None:
     pretrain_metrics(result)
     method_metrics(result)
     histories = {m: r.history for m, r in result.runs.items()}
-    st.plotly_chart(tv.comparison(histories, method_titles(transfer.METHODS), curve_labels(), s.epochs,
+    present.chart(st, tv.comparison(histories, method_titles(transfer.METHODS), curve_labels(), s.epochs,
                                   unfreeze_after={"finetune": s.head_epochs}), key="transfer_curves")
     st.caption(t("transfer.curves_caption"))
     table = runs_table(result)

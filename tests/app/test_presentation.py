@@ -1,10 +1,13 @@
 """Presentation mode (sidebar toggle, ?present=1, kept across pages) and the heat maps' number tables."""
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.figure_data import array, chart, raster
+from tests.app.figure_data import array, chart, chart_keys, raster
 from tests.app.helpers import APP, assert_no_exception, open_page
 from ui.present import STATE_KEY
+from ui.registry import LESSONS
+from visuals.presentation import BASE_FONT
 
 MARK = "--convlab-present"
 
@@ -90,3 +93,22 @@ def test_pooling_window_table_uses_the_inputs_coordinates():
     fig = chart(at, "pool_window_fig")["data"][0]
     assert list(window.index) == [int(v) for v in array(fig["y"])]
     assert list(window.columns) == [str(int(v)) for v in array(fig["x"])]
+
+
+def _font_sizes(at) -> dict[str, float]:
+    """Each Plotly chart's base font size (Plotly's default where the figure sets none)."""
+    sizes = {}
+    for key in chart_keys(at):
+        layout = chart(at, key).get("layout", {})
+        sizes[key] = layout.get("font", {}).get("size", BASE_FONT)
+    return sizes
+
+
+@pytest.mark.parametrize("info", LESSONS, ids=lambda p: p.key)
+def test_every_chart_a_page_shows_is_enlarged_in_presentation_mode(info):
+    at = open_page(info.path)
+    plain = _font_sizes(at)
+    toggle_on(at)
+    enlarged = _font_sizes(at)
+    assert enlarged.keys() == plain.keys()
+    assert all(enlarged[key] > plain[key] for key in plain), (plain, enlarged)
