@@ -24,6 +24,26 @@ def _scale_fonts(node: object, factor: float) -> None:
                 _scale_fonts(item, factor)
 
 
+def _pin_inherited_fonts(spec: dict, size: float) -> None:
+    """Give axis ticks and titles, legends and colour bars an explicit size where they have none.
+
+    They would inherit layout.font, but Streamlit's chart theme (a Plotly template) sets their
+    sizes itself, and a template's value beats inheritance.
+    """
+    layout = spec["layout"]
+    axes = {"xaxis", "yaxis", *(key for key in layout if key.startswith(("xaxis", "yaxis")))}
+    for key in axes:
+        axis = layout.setdefault(key, {})
+        axis.setdefault("tickfont", {}).setdefault("size", size)
+        title = axis.setdefault("title", {})
+        if isinstance(title, dict):
+            title.setdefault("font", {}).setdefault("size", size)
+    layout.setdefault("legend", {}).setdefault("font", {}).setdefault("size", size)
+    for trace in spec.get("data", []):
+        if isinstance(trace.get("colorbar"), dict):
+            trace["colorbar"].setdefault("tickfont", {}).setdefault("size", size)
+
+
 def enlarge(fig: go.Figure, factor: float = PRESENT_FACTOR) -> go.Figure:
     """A copy of `fig` whose text is `factor` times larger, with room above for the larger title."""
     if factor == 1.0:
@@ -32,6 +52,7 @@ def enlarge(fig: go.Figure, factor: float = PRESENT_FACTOR) -> go.Figure:
     _scale_fonts(spec, factor)
     layout = spec.setdefault("layout", {})
     layout.setdefault("font", {}).setdefault("size", round(BASE_FONT * factor, 1))  # set ones were scaled
+    _pin_inherited_fonts(spec, round(BASE_FONT * factor, 1))
     margin = layout.get("margin", {})
     if "t" in margin:
         margin["t"] = int(margin["t"] * factor)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.colors
 import pytest
 
@@ -211,3 +212,15 @@ def test_enlarge_scales_every_font_and_keeps_the_data():
     assert big.layout.font.size == pytest.approx(presentation.BASE_FONT * 1.5)
     assert np.array_equal(array(big.data[0].z), np.asarray(fig.data[0].z))
     assert presentation.enlarge(fig, 1.0) is fig
+
+
+def test_enlarge_pins_the_sizes_a_chart_theme_would_otherwise_set():
+    """Streamlit's Plotly template sizes ticks, legends and colour bars itself, beating inheritance."""
+    bars = go.Figure(go.Bar(x=[0, 1], y=[0.3, 0.7]), layout={"xaxis2": {"visible": True}, "legend": {"font": {"size": 10}}})
+    big = presentation.enlarge(bars, 1.5).to_dict()["layout"]
+    size = presentation.BASE_FONT * 1.5
+    for axis in ("xaxis", "yaxis", "xaxis2"):
+        assert big[axis]["tickfont"]["size"] == size and big[axis]["title"]["font"]["size"] == size
+    assert big["legend"]["font"]["size"] == 15  # a set size is scaled, not replaced
+    heat = presentation.enlarge(heatmaps.heatmap(np.ones((20, 20)), "T"), 1.5).to_dict()["data"][0]
+    assert heat["colorbar"]["tickfont"]["size"] == size
