@@ -18,11 +18,11 @@ from ui.feedback import guarded, show_engine_error, upload_limit_hint
 from ui.grid_editor import grid_editor
 from ui.i18n import LANGUAGES, formatter, labeler, t, translate
 from ui import conv_state, present, share
-from ui.heat_table import show_heatmap
-from ui.raster_heatmap import show_raster
+from ui.heat_table import figure_tables, number_tables, show_heatmap
+from ui.raster_heatmap import draw_raster
 from ui.lazy import lazy_tabs, open_tab
 from visuals import formulas, heatmaps, stepper
-from visuals.raster import heat_raster
+from visuals.raster import Raster, heat_raster
 
 SOURCES = ("photo", "digit", "shape", "grid", "upload")
 GRID_NAMES = ("grid5", "grid7", "curve_receptive_field", "curve_elsewhere")
@@ -237,10 +237,17 @@ def show_formula(axes: tuple[output_size.AxisOutput, output_size.AxisOutput]) ->
     st.subheader(t("conv.formula_heading"))
     st.latex(formulas.GENERAL_OUTPUT_SIZE)
     st.caption(t("conv.formula_legend"))
-    for axis, symbol, name in zip(axes, ("O_H", "O_W"), ("rows", "cols")):
-        st.latex(formulas.output_size_latex(axis, symbol))
-        if not axis.ok:
-            continue
+    st.latex(formulas.output_sizes_latex(axes))
+    # one container whether or not there are notes: an element that comes and goes shifts the
+    # positions of all that follow, and the browser then rebuilds every chart below from nothing
+    with st.container():
+        for axis, name in zip(axes, ("rows", "cols")):
+            axis_notes(axis, name)
+
+
+def axis_notes(axis: output_size.AxisOutput, name: str) -> None:
+    """What floor and uneven padding did to one axis, if anything."""
+    if axis.ok:
         if axis.unused:
             st.caption(t("conv.unused", n=axis.unused, axis=t(f"conv.axis.{name}"),
                          numerator=axis.numerator, stride=axis.stride))
@@ -272,7 +279,9 @@ def show_layer_numbers(x: np.ndarray, kernel: np.ndarray, out_hw: tuple[int, int
 
 
 def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) -> None:
-    """Padded input, then per filter: kernel, feature map and its ReLU."""
+    """Padded input, then per filter: kernel, feature map and its ReLU; under them one lazy
+    expander with all their numbers as tables (one element, not one per chart: every element
+    costs time on each rerun)."""
     padded, pads = conv.pad_input(x[None], hp["padding"], kernel.shape[:2], hp["strides"], hp["dilation"])
     mask = padding_mask(x.shape[:2], pads)
     title = t("conv.padded_input", h=padded.shape[1], w=padded.shape[2])
@@ -280,39 +289,53 @@ def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) ->
         fig = heatmaps.image_figure(padded[0], title, mask=mask)
     else:
         fig = heatmaps.heatmap(padded[0, ..., 0], title, signed=False, mask=mask)
-    show_heatmap(fig, "conv_padded_fig")
-    if np.any(mask):
-        st.caption(t("conv.padding_legend"))
+    present.chart(st, fig, "conv_padded_fig")
+    with st.container():  # one element, legend or not: the charts below keep their positions
+        if np.any(mask):
+            st.caption(t("conv.padding_legend"))
+    drawn = [fig]
     for f in range(kernel.shape[3]):
         cols = st.columns([1, 1.4, 1.4])
         with cols[0]:
-            kernel_view(kernel[..., f], f)
-        show_map(fmaps[..., f], t("conv.feature_map", n=f + 1), f"conv_fmap_{f}", cols[1])
-        show_map(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1), f"conv_relu_{f}", cols[2])
+            drawn.append(kernel_view(kernel[..., f], f))
+        drawn.append(show_map(fmaps[..., f], t("conv.feature_map", n=f + 1), f"conv_fmap_{f}", cols[1]))
+        drawn.append(show_map(relu(fmaps[..., f]), t("conv.relu_map", n=f + 1), f"conv_relu_{f}", cols[2]))
+    number_tables("conv_maps", lambda: [row for item in drawn for row in tables_of(item)])
 
 
-def show_map(values: np.ndarray, title: str, key: str, where) -> None:
+def tables_of(drawn) -> list[tuple]:
+    """The (title, values, ...) tables of a drawn Plotly figure or canvas raster."""
+    return [(drawn.title, drawn.values)] if isinstance(drawn, Raster) else figure_tables(drawn)
+
+
+def show_map(values: np.ndarray, title: str, key: str, where):
     """A feature map: a Plotly heat map with its numbers in the cells while it is small, a canvas
-    that redraws in place (ui.raster_heatmap) once it is too large to write the numbers in."""
+    that redraws in place (ui.raster_heatmap) once it is too large to write the numbers in.
+    Returns what it drew (figure or raster)."""
     if max(values.shape) <= heatmaps.TEXT_LIMIT:
-        show_heatmap(heatmaps.heatmap(values, title), key, where)
-    else:
-        show_raster(heat_raster(values, title), key, where)
+        fig = heatmaps.heatmap(values, title)
+        present.chart(where, fig, key)
+        return fig
+    raster = heat_raster(values, title)
+    draw_raster(raster, key, where)
+    return raster
 
 
-def kernel_view(weights: np.ndarray, f: int) -> None:
-    """A filter (K, K, C): one heat map per input slice, in one chart."""
+def kernel_view(weights: np.ndarray, f: int):
+    """A filter (K, K, C): one heat map per input slice, in one chart (returned)."""
     depth = weights.shape[2]
     if depth == 1:
-        show_heatmap(heatmaps.heatmap(weights[..., 0], t("conv.kernel_title", n=f + 1),
-                                      height=cell_height(weights.shape[0]), colorbar=False), f"conv_kernel_{f}")
-        return
+        fig = heatmaps.heatmap(weights[..., 0], t("conv.kernel_title", n=f + 1),
+                               height=cell_height(weights.shape[0]), colorbar=False)
+        present.chart(st, fig, f"conv_kernel_{f}")
+        return fig
     panels = [{"values": weights[..., c], "title": t("conv.slice_n", c=c, name=t(f"conv.channels.{c}"))}
               for c in range(depth)]
     st.markdown(f"**{t('conv.kernel_title', n=f + 1)}**")
-    show_heatmap(heatmaps.heatmap_panels(panels, columns=1, height_per_row=cell_height(weights.shape[0]) - 50),
-                 f"conv_kernel_{f}")
+    fig = heatmaps.heatmap_panels(panels, columns=1, height_per_row=cell_height(weights.shape[0]) - 50)
+    present.chart(st, fig, f"conv_kernel_{f}")
     st.caption(t("conv.depth_rule", depth=depth))
+    return fig
 
 
 def cell_height(rows: int) -> int:

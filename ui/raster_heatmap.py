@@ -5,8 +5,9 @@ from nothing; for the feature maps of a photo that rebuild took longer than the 
 change. This Streamlit component (st.components.v2, our own JavaScript below, keyed so it keeps its
 identity) puts one pixel per cell on a canvas scaled up without smoothing, with the colour bar, a
 few row/column indices, and the cell's value on hover, like the Plotly heat maps around it. The
-colours and values come from `visuals.raster.heat_raster`; under the map, the same lazy
-"show numbers as a table" expander as every heat map (`ui.heat_table`).
+colours and values come from `visuals.raster.heat_raster`. `show_raster` adds the same lazy
+"show numbers as a table" expander as every heat map (`ui.heat_table`); `draw_raster` leaves it to
+the page (the convolution page has one expander for all its maps).
 """
 from __future__ import annotations
 
@@ -112,10 +113,15 @@ export default function (component) {
 _COMPONENT = st.components.v2.component(NAME, html="", css=CSS, js=JS, isolate_styles=False)
 
 
-def show_raster(raster: Raster, key: str, where=st) -> None:
-    """Draw `raster` under `key` in `where` (st or a column), then its numbers in a lazy expander."""
+def draw_raster(raster: Raster, key: str, where=st) -> None:
+    """Draw `raster` under `key` in `where` (st or a column)."""
     data = raster.payload()
     data["scale"] = PRESENT_FACTOR if present.is_on() else 1
     with where:
         _COMPONENT(data=data, key=key)
+
+
+def show_raster(raster: Raster, key: str, where=st) -> None:
+    """Draw `raster`, then its numbers in a lazy "show numbers as a table" expander."""
+    draw_raster(raster, key, where)
     number_tables(key, [(raster.title, raster.values)], where)

@@ -69,6 +69,13 @@ def output_size_latex(axis, symbol: str) -> str:
             rf" = {axis.output} \end{{aligned}}")
 
 
+def output_sizes_latex(axes, symbols: tuple[str, ...] = ("O_H", "O_W")) -> str:
+    """Several axes of the output-size formula (output_size_latex) in one aligned block."""
+    bodies = [output_size_latex(axis, symbol).removeprefix(r"\begin{aligned} ").removesuffix(r" \end{aligned}")
+              for axis, symbol in zip(axes, symbols)]
+    return r"\begin{aligned} " + r" \\[4pt] ".join(bodies) + r" \end{aligned}"
+
+
 def softmax_columns(trace) -> dict[str, list[str]]:
     """The stable-softmax steps of an engine SoftmaxTrace as table columns: z, z − max,
     exp(z − max) and p, each formatted with fmt."""

@@ -71,15 +71,19 @@ def test_a_table_is_built_only_when_opened_and_shows_the_figures_numbers():
     at = open_page("pages/conv.py")
     labels = [e.label for e in at.get("expander")]
     assert "Show numbers as a table" in labels
-    assert not opened_tables(at, "conv_fmap_0")  # a closed expander builds nothing
-    at.session_state["conv_fmap_0_table"] = True
+    assert not opened_tables(at, "conv_maps")  # a closed expander builds nothing
+    at.session_state["conv_maps_table"] = True
     at.run()
     assert_no_exception(at)
-    (table,) = opened_tables(at, "conv_fmap_0")
-    shown = raster(at, "conv_fmap_0")["values"]
-    assert table.shape == shown.shape
-    np.testing.assert_array_equal(table.to_numpy(dtype=float), shown)
-    assert list(table.index) == list(range(shown.shape[0]))
+    # the conv page has one expander for all its maps: padded input, kernel, feature map, ReLU
+    padded, kernel, fmap, relu_map = opened_tables(at, "conv_maps")
+    np.testing.assert_array_equal(padded.to_numpy(dtype=float), array(chart(at, "conv_padded_fig")["data"][0]["z"]))
+    np.testing.assert_array_equal(kernel.to_numpy(dtype=float), array(chart(at, "conv_kernel_0")["data"][0]["z"]))
+    for table, key in ((fmap, "conv_fmap_0"), (relu_map, "conv_relu_0")):
+        shown = raster(at, key)["values"]
+        assert table.shape == shown.shape
+        np.testing.assert_array_equal(table.to_numpy(dtype=float), shown)
+        assert list(table.index) == list(range(shown.shape[0]))
 
 
 def test_pooling_window_table_uses_the_inputs_coordinates():

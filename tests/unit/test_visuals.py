@@ -43,6 +43,9 @@ def test_output_size_latex_shows_the_numbers():
     assert tex.count(r"\\") == 1  # two lines: the numbers, then the reduced fraction
     bad = SimpleNamespace(**{**axis.__dict__, "numerator": -2, "output": 0, "ok": False})
     assert "✗" in formulas.output_size_latex(bad, "O_H")
+    both = formulas.output_sizes_latex((axis, bad))
+    assert both.count(r"\begin{aligned}") == 1 and both.endswith(r"\end{aligned}")  # one block
+    assert both.count(r"\\") == 3 and "O_H &=" in both and "O_W &=" in both and "✗" in both
 
 
 def test_heatmap_keeps_values_orientation_and_symmetric_scale():
