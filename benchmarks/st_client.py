@@ -1,7 +1,8 @@
 """A headless Streamlit client: one browser session over the app's own websocket protocol.
 
 It speaks what the browser speaks on /_stcore/stream: BackMsg `rerun_script` (a ClientState with
-the page, query string and widget values) up, ForwardMsg `new_session`, `delta`, `auto_rerun` and
+the page, query string, widget values and, for a widget drawn by an st.fragment, that fragment's
+id) up, ForwardMsg `new_session`, `delta`, `auto_rerun` and
 `script_finished` down (protobufs from streamlit.proto). Widgets are found by their user key (the
 end of an element id, `$$ID-<hash>-<key>`), so a client drives a page the way a test drives it by
 key. Many of these run in one asyncio loop far more cheaply than browser pages, while the server
@@ -41,6 +42,7 @@ class Run:
     widgets: dict[str, object] = field(default_factory=dict)  # key -> widget proto (slider, ...)
     progress: list[str] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
+    fragments: dict[str, str] = field(default_factory=dict)  # widget key -> id of the fragment drawing it
 
 
 class StreamlitClient:
@@ -58,6 +60,7 @@ class StreamlitClient:
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._finished: asyncio.Queue = asyncio.Queue()
+        self.last_status: int | None = None
 
     # ---- connection
     async def connect(self) -> None:
@@ -82,9 +85,10 @@ class StreamlitClient:
 
     async def set(self, key: str, value: object, timeout: float = 120) -> float:
         """Give the widget `key` a new value (slider numbers, an option's position for a
-        selectbox/radio, a bool for a checkbox/toggle) and rerun; seconds to the finished run."""
+        selectbox/radio, a bool for a checkbox/toggle) and rerun, as a browser does: only the
+        fragment the widget is in, if it is in one; seconds to the finished run."""
         self._states[key] = self._state_for(key, value)
-        return await self.rerun(timeout=timeout)
+        return await self.rerun(fragment_id=self.run.fragments.get(key, ""), timeout=timeout)
 
     async def click(self, key: str, timeout: float = 120) -> float:
         """Press the button `key` and rerun."""
@@ -150,6 +154,7 @@ class StreamlitClient:
             if status == STARTED:
                 started = True
             elif started and status in DONE:
+                self.last_status = status  # a full run's or a fragment run's success
                 return
 
     async def _read(self) -> None:
@@ -166,7 +171,7 @@ class StreamlitClient:
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            self._element(msg.delta.new_element)
+            self._element(msg.delta.new_element, msg.delta.fragment_id)
         elif kind == "navigation":  # st.navigation ran: the page that runs
             self.page_hash = msg.navigation.page_script_hash
         elif kind == "auto_rerun":
@@ -183,7 +188,7 @@ class StreamlitClient:
         elif kind == "script_finished":
             self._finished.put_nowait(msg.script_finished)
 
-    def _element(self, element) -> None:
+    def _element(self, element, fragment_id: str = "") -> None:
         kind = element.WhichOneof("type")
         body = getattr(element, kind)
         if kind == "exception":
@@ -195,5 +200,7 @@ class StreamlitClient:
         key = user_key(getattr(body, "id", "") or "")
         if key:
             self.run.keys.add(key)
+            if fragment_id:
+                self.run.fragments[key] = fragment_id
             if hasattr(body, "default") or kind in ("button", "checkbox"):
                 self.run.widgets[key] = body

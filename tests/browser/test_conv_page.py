@@ -1,11 +1,15 @@
 """Browser: the convolution playground in Chromium: renders in both languages, controls update the
 numbers the engine computes, and a corrupt upload gives a message while the page keeps working."""
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from playwright.sync_api import expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from benchmarks.st_client import StreamlitClient
 from engine import conv, images, kernels, output_size
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app,
@@ -101,3 +105,26 @@ def test_hovering_a_feature_map_shows_the_engines_value(page, app_url):
     assert abs(row - 30) <= 1 and abs(col - 100) <= 1
     assert shown == f"{float(f'{x[row, col]:.4g}'):g}"
     screenshot(page, "conv-raster-hover-en")
+
+
+async def stride_through_the_client(url: str) -> tuple[set, dict, int, list]:
+    """What benchmarks.classroom's headless client sees when it moves the stride on the conv page."""
+    client = StreamlitClient(url, "student")
+    await client.connect()
+    try:
+        await client.open("convolution")
+        keys, fragments = set(client.run.keys), dict(client.run.fragments)
+        await client.set("conv_sh", 2)
+        return keys, fragments, client.last_status, client.errors
+    finally:
+        await client.close()
+
+
+def test_the_classroom_client_reruns_only_the_fragment_of_a_widget_in_one(app_url):
+    """Like a browser, benchmarks.st_client sends a stride change as a rerun of the page's fragment."""
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API may run a loop in this thread
+        keys, fragments, status, errors = pool.submit(asyncio.run, stride_through_the_client(app_url)).result()
+    assert not errors
+    assert {"conv_sh", "conv_sw", "conv_padding", "conv_dil"} <= fragments.keys()  # the layer's controls
+    assert "conv_k" in keys and "conv_k" not in fragments  # the filters are drawn by the full run
+    assert status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
