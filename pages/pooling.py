@@ -135,9 +135,12 @@ def show_formula(axes) -> None:
     st.caption(t("pool.formula_legend"))
     for axis, symbol, name in zip(axes, ("O_H", "O_W"), ("rows", "cols")):
         st.latex(formulas.output_size_latex(axis, symbol))
-        if axis.ok and axis.unused:
-            st.caption(t("pool.unused", n=axis.unused, axis=t(f"pool.axis.{name}"),
-                         numerator=axis.numerator, stride=axis.stride))
+        # always one element, note or not: one that came and went would shift every element after
+        # it, and the browser would then rebuild all the charts below from nothing
+        with st.container():
+            if axis.ok and axis.unused:
+                st.caption(t("pool.unused", n=axis.unused, axis=t(f"pool.axis.{name}"),
+                             numerator=axis.numerator, stride=axis.stride))
 
 
 def show_layer_numbers(x: np.ndarray, hp: dict, pooled: np.ndarray) -> None:
@@ -204,8 +207,9 @@ def step_through(x: np.ndarray, hp: dict, pooled: np.ndarray, axes) -> None:
     fig = pviz.pool_stepper(crop, pooled[r0:r1, c0:c1], traces, positions, input_mask=np.isnan(crop),
                             input_origin=(top, left), output_origin=(r0, c0), start=chosen, texts=texts)
     present.chart(st, fig, key="pool_stepper_fig")
-    if hp["mode"] == "max":
-        st.caption(t("pool.winner_legend"))
+    with st.container():  # one element in either mode: the charts below keep their positions
+        if hp["mode"] == "max":
+            st.caption(t("pool.winner_legend"))
     show_trace(traces[chosen], pooled)
 
 

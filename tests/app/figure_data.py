@@ -38,3 +38,23 @@ def raster(at, key: str) -> dict:
 def raster_keys(at) -> list[str]:
     """The keys of every canvas heat map on the page."""
     return [e.key for e in at.get("bidi_component")]
+
+
+def chart_positions(at) -> dict[str, tuple]:
+    """Where each Plotly chart and canvas map sits in the page's element tree (child indices), by key.
+
+    When a setting adds an element before a chart, the chart's position moves and the browser
+    rebuilds it from nothing; pages keep these positions fixed."""
+    found = {}
+
+    def walk(node, path):
+        for index, child in getattr(node, "children", {}).items():
+            proto = getattr(child, "proto", None)
+            if hasattr(proto, "spec"):  # a Plotly chart
+                found[proto.id.rsplit("-", 1)[-1]] = path + (index,)
+            elif type(proto).__name__ == "BidiComponent":
+                found[child.key] = path + (index,)
+            walk(child, path + (index,))
+
+    walk(at.main, ())
+    return found

@@ -5,7 +5,7 @@ import pytest
 
 from engine import datasets, pool_geometry, pooling
 from engine.activations import relu
-from tests.app.figure_data import array, chart
+from tests.app.figure_data import array, chart, chart_positions
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 
@@ -141,3 +141,18 @@ def test_feature_maps_from_the_convolution_page():
     page.toggle(key="pool_relu").set_value(False).run()
     raw = pooling.pool2d(fmaps[None, ..., :1], 2)[0, ..., 0]
     np.testing.assert_allclose(array(chart(page, "pool_out_fig")["data"][0]["z"]), raw)
+
+
+def test_settings_that_add_notes_do_not_move_the_charts(at):
+    """Stride 3 on the 4x4 course grid leaves cells unused (a note under the formula) and average
+    mode drops the winner legend: the charts keep their positions, so the browser updates them
+    instead of rebuilding every chart after the note from nothing."""
+    plain = chart_positions(at)
+    assert {"pool_cover_fig", "pool_out_fig", "pool_stepper_fig", "pool_window_fig"} <= plain.keys()
+    at.slider(key="pool_stride").set_value(3).run()
+    rows = pooling.pool_output_hw((4, 4), 2, 3, "valid")[0]
+    assert rows.unused and translate("en", "pool.unused", n=rows.unused, axis=translate("en", "pool.axis.rows"),
+                                     numerator=rows.numerator, stride=3) in shown_text(at)
+    assert chart_positions(at) == plain
+    at.radio(key="pool_mode").set_value("avg").run()
+    assert chart_positions(at) == plain
