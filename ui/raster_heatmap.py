@@ -1,20 +1,18 @@
-"""A large heat map on a canvas that redraws in place: `show_raster(raster, key, where)`.
+"""A large heat map on a canvas that redraws in place: `draw_raster(raster, key, where)`.
 
 Streamlit gives a Plotly chart whose figure changed a new identity, so the browser builds it again
 from nothing; for the feature maps of a photo that rebuild took longer than the rest of a stride
 change. This Streamlit component (st.components.v2, our own JavaScript below, keyed so it keeps its
 identity) puts one pixel per cell on a canvas scaled up without smoothing, with the colour bar, a
 few row/column indices, and the cell's value on hover, like the Plotly heat maps around it. The
-colours and values come from `visuals.raster.heat_raster`. `show_raster` adds the same lazy
-"show numbers as a table" expander as every heat map (`ui.heat_table`); `draw_raster` leaves it to
-the page (the convolution page has one expander for all its maps).
+colours and values come from `visuals.raster.heat_raster`. The numbers as a table are the page's
+to offer (`ui.heat_table.number_tables`; the convolution page has one lazy expander for all its maps).
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import present
-from ui.heat_table import number_tables
 from visuals.presentation import PRESENT_FACTOR
 from visuals.raster import Raster
 
@@ -120,8 +118,3 @@ def draw_raster(raster: Raster, key: str, where=st) -> None:
     with where:
         _COMPONENT(data=data, key=key)
 
-
-def show_raster(raster: Raster, key: str, where=st) -> None:
-    """Draw `raster`, then its numbers in a lazy "show numbers as a table" expander."""
-    draw_raster(raster, key, where)
-    number_tables(key, [(raster.title, raster.values)], where)
