@@ -14,7 +14,7 @@ import streamlit as st
 from engine import config, conv, datasets, images, kernels, layers, output_size
 from engine.activations import relu
 from engine.errors import EngineError
-from ui.feedback import guarded, show_engine_error, upload_limit_hint
+from ui.feedback import guarded, input_or_stop, show_engine_error, upload_limit_hint
 from ui.grid_editor import grid_editor
 from ui.i18n import LANGUAGES, formatter, labeler, t, translate
 from ui import conv_state, present, share
@@ -417,11 +417,7 @@ def playground() -> None:
     controls, results = st.columns([1, 2.3], gap="large")
     with controls:
         share_slot = st.container()
-        x = None
-        with guarded():
-            x = choose_input()
-        if x is None:
-            st.stop()  # stopped, not finished: the stride and filter settings below stay as they were
+        x = input_or_stop(choose_input)
         hyper_slot = st.container()
         st.markdown(f"**{t('conv.filters_heading')}**")
         kernel, bias = filter_controls(x.shape[2])

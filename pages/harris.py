@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from engine import conv, datasets, harris, images, kernels
-from ui.feedback import guarded
+from ui.feedback import guarded, input_or_stop
 from ui.heat_table import show_heatmap
 from ui import present, share
 from ui.i18n import labeler, t
@@ -171,11 +171,7 @@ st.caption(t("harris.intro"))
 controls, results = st.columns([1, 2.3], gap="large")
 with controls:
     share.share_popover(share_params())
-    image = None
-    with guarded():
-        image = choose_image()
-    if image is None:
-        st.stop()
+    image = input_or_stop(choose_image)
     settings = detector_settings()
 
 with results:

@@ -16,7 +16,7 @@ import streamlit as st
 from engine import datasets, images, layers, output_size, pool_geometry, pooling
 from engine.activations import relu
 from ui import conv_state, present, share
-from ui.feedback import guarded
+from ui.feedback import guarded, input_or_stop
 from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
 from visuals import formulas, heatmaps
@@ -288,11 +288,7 @@ st.caption(t("pool.intro"))
 controls, results = st.columns([1.25, 2.3], gap="large")  # a 6x6 grid fits the controls
 with controls:
     share_slot = st.container()
-    x = None
-    with guarded():
-        x = choose_input()
-    if x is None:
-        st.stop()
+    x = input_or_stop(choose_input)
     hp = pool_settings()
 
 with results:

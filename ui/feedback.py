@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import streamlit as st
 
@@ -12,6 +12,8 @@ from engine import config
 from engine.errors import EngineError
 from ui.i18n import t
 from ui.safe_text import markdown_text
+
+T = TypeVar("T")
 
 log = logging.getLogger("convlab")
 # parameters that carry a user's own text (class or file names, CSV columns, typed cells)
@@ -60,3 +62,15 @@ def guarded(keep_going_key: str = "app.unexpected_error") -> Iterator[None]:
             raise
         log.exception("unexpected failure in a page section")
         st.error(t(keep_going_key, kind=type(err).__name__), icon=":material/error:")
+
+
+def input_or_stop(choose: Callable[[], T | None]) -> T:
+    """The page's input from `choose()`, run under guarded(); without one (nothing uploaded yet,
+    a bad file), the run stops here. Stopped, not finished: the widgets further down the page keep
+    their values until there is an input again."""
+    chosen = None
+    with guarded():
+        chosen = choose()
+    if chosen is None:
+        st.stop()
+    return chosen
