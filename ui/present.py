@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
+from ui.live_chart import live_chart
 from visuals.presentation import PRESENT_FACTOR, enlarge
 
 STATE_KEY = "present_mode"
@@ -82,6 +83,7 @@ def figure(fig):
     return enlarge(fig, PRESENT_FACTOR) if is_on() else fig
 
 
-def chart(where, fig, key: str, **kwargs) -> None:
-    """Draw a Plotly figure in `where` (st or a column), enlarged in presentation mode."""
-    where.plotly_chart(figure(fig), key=key, **kwargs)
+def chart(where, fig, key: str, config: dict | None = None) -> None:
+    """Draw a Plotly figure in `where` (st or a column), enlarged in presentation mode. It updates
+    in place when a later run changes it (ui.live_chart), instead of being rebuilt."""
+    live_chart(figure(fig), key, where, config=config)

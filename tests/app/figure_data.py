@@ -1,19 +1,32 @@
-"""Reading Plotly figures and canvas heat maps (ui.raster_heatmap) out of an AppTest run."""
+"""Reading Plotly figures (ui.live_chart) and canvas heat maps (ui.raster_heatmap) out of an
+AppTest run."""
 import base64
 import json
 
 import numpy as np
 
+from ui.live_chart import NAME as LIVE_CHART
+from ui.raster_heatmap import NAME as RASTER
+
+
+def _components(at, name: str) -> list:
+    return [e for e in at.get("bidi_component") if e.proto.component_name.endswith(name)]
+
+
+def charts(at) -> list:
+    """Every Plotly chart of the run (ui.live_chart components), in drawing order."""
+    return _components(at, LIVE_CHART)
+
 
 def chart(at, key: str) -> dict:
-    """The Plotly figure (as a dict) of the chart whose widget key is `key`."""
-    el = next(e for e in at.get("plotly_chart") if e.proto.id.endswith(key))
-    return json.loads(el.proto.spec)
+    """The Plotly figure (as a dict) of the chart whose key is `key`."""
+    el = next(e for e in charts(at) if e.key == key)
+    return json.loads(json.loads(el.proto.json)["figure"])
 
 
 def chart_keys(at) -> list[str]:
-    """The keys (id suffixes) of every Plotly chart on the page."""
-    return [e.proto.id.rsplit("-", 1)[-1] for e in at.get("plotly_chart")]
+    """The keys of every Plotly chart on the page."""
+    return [e.key for e in charts(at)]
 
 
 def array(value) -> np.ndarray:
@@ -27,7 +40,7 @@ def array(value) -> np.ndarray:
 def raster(at, key: str) -> dict:
     """The data of the canvas heat map (ui.raster_heatmap) under `key`, its arrays decoded:
     'values' (R, C) float64 and 'rgba' (R, C, 4) uint8."""
-    el = next(e for e in at.get("bidi_component") if e.key == key)
+    el = next(e for e in _components(at, RASTER) if e.key == key)
     data = json.loads(el.proto.json)
     shape = (data["rows"], data["cols"])
     data["values"] = np.frombuffer(base64.b64decode(data["values"]), dtype="<f8").reshape(shape)
@@ -37,7 +50,7 @@ def raster(at, key: str) -> dict:
 
 def raster_keys(at) -> list[str]:
     """The keys of every canvas heat map on the page."""
-    return [e.key for e in at.get("bidi_component")]
+    return [e.key for e in _components(at, RASTER)]
 
 
 def chart_positions(at) -> dict[str, tuple]:
@@ -50,9 +63,7 @@ def chart_positions(at) -> dict[str, tuple]:
     def walk(node, path):
         for index, child in getattr(node, "children", {}).items():
             proto = getattr(child, "proto", None)
-            if hasattr(proto, "spec"):  # a Plotly chart
-                found[proto.id.rsplit("-", 1)[-1]] = path + (index,)
-            elif type(proto).__name__ == "BidiComponent":
+            if type(proto).__name__ == "BidiComponent":  # a Plotly chart or a canvas map
                 found[child.key] = path + (index,)
             walk(child, path + (index,))
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from engine import conv, datasets, images, kernels, output_size
-from tests.app.figure_data import array, chart, chart_keys, chart_positions, raster, raster_keys
+from tests.app.figure_data import array, chart, chart_keys, chart_positions, charts, raster, raster_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 
@@ -116,14 +116,14 @@ def test_rgb_filters_have_depth_three_and_more_filters_add_maps(at):
     assert raster_keys(at) == ["conv_fmap_0", "conv_relu_0", "conv_fmap_1", "conv_relu_1"]
     open_step_through(at)
     assert not at.error
-    assert len(at.get("plotly_chart")) == 2  # the stepper and the RGB trace, the maps tab is not run
+    assert len(charts(at)) == 2  # the stepper and the RGB trace, the maps tab is not run
 
 
 def test_only_the_open_view_runs_and_it_survives_a_language_switch(at):
     assert not at.code  # the step-through's sums are not computed while the maps tab is open
     open_step_through(at)
     assert at.code
-    assert len(at.get("plotly_chart")) == 2  # the stepper and the trace; no feature maps drawn
+    assert len(charts(at)) == 2  # the stepper and the trace; no feature maps drawn
     at.session_state["lang"] = "ko"
     at.run()
     assert at.session_state["conv_view"] == translate("ko", "conv.views.step")
