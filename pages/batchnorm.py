@@ -299,34 +299,41 @@ def share_params() -> list[share.Param]:
             share.real("bn_beta", -3.0, 3.0), share.choice("bn_momentum", MOMENTA),
             share.choice("bn_eps", EPSILONS), share.choice("bn_mode", ("train", "infer"))]
 
+@st.fragment
+def inspector() -> None:
+    """The batch, BN controls and everything they change. A fragment: moving a control reruns only
+    this part (not the navigation, the title or the with/without comparison below)."""
+    controls, results = st.columns([1, 2.3], gap="large")
+    with controls:
+        share.share_popover(share_params())
+        setup = batch_controls()
+        if not setup.filters:
+            st.info(t("bn.pick_filter"))
+            st.stop()
+        bn = bn_controls(setup.filters)
+
+    with results:
+        with guarded():
+            C = len(setup.filters)
+            gamma = per_channel(C, bn["channel"], bn["gamma"], 1.0)
+            beta = per_channel(C, bn["channel"], bn["beta"], 0.0)
+            traj = cached_training(setup, st.session_state[STEPS_KEY], gamma, beta, bn["momentum"],
+                                   bn["epsilon"])
+            infer = bn_lab.inference(traj, bn["epsilon"])
+            shown = traj.last_result if bn["training"] else infer
+            numbers = bn_lab.channel_numbers(traj.last_maps, shown, bn["channel"], bn["training"])
+            show_batch(setup, traj, shown, bn["channel"])
+            show_channel_table(traj, setup.filters, gamma, beta)
+            show_formulas(traj, shown, numbers, bn)
+            show_moving(traj, infer, bn)
+            show_params(C)
+
+
 share.restore(share_params(), "bn_")
 st.title(t("bn.heading"))
 st.caption(t("bn.intro"))
 st.session_state.setdefault(STEPS_KEY, 1)
-controls, results = st.columns([1, 2.3], gap="large")
-with controls:
-    share.share_popover(share_params())
-    setup = batch_controls()
-    if not setup.filters:
-        st.info(t("bn.pick_filter"))
-        st.stop()
-    bn = bn_controls(setup.filters)
-
-with results:
-    with guarded():
-        C = len(setup.filters)
-        gamma = per_channel(C, bn["channel"], bn["gamma"], 1.0)
-        beta = per_channel(C, bn["channel"], bn["beta"], 0.0)
-        traj = cached_training(setup, st.session_state[STEPS_KEY], gamma, beta, bn["momentum"],
-                               bn["epsilon"])
-        infer = bn_lab.inference(traj, bn["epsilon"])
-        shown = traj.last_result if bn["training"] else infer
-        numbers = bn_lab.channel_numbers(traj.last_maps, shown, bn["channel"], bn["training"])
-        show_batch(setup, traj, shown, bn["channel"])
-        show_channel_table(traj, setup.filters, gamma, beta)
-        show_formulas(traj, shown, numbers, bn)
-        show_moving(traj, infer, bn)
-        show_params(C)
+inspector()
 
 st.divider()
 with guarded():

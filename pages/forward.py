@@ -217,8 +217,18 @@ def choose_position(stage: forward.Stage, names: list[str]) -> tuple[int, ...]:
     return (index_slider(t("forward.index"), v.size, int(np.argmax(v)), f"fwd_unit_{i}"),)
 
 
+@st.fragment
 def inspector(stages: list[forward.Stage], names: list[str]) -> None:
-    """Pick a stage and a cell; show how that number was computed from the previous stage."""
+    """Pick a stage and a cell; show how that number was computed from the previous stage.
+
+    A fragment: moving the stage, row, column or channel reruns only this part, with the stages
+    of the last full run (the pipeline above does not change). Its guard is inside, because a
+    fragment's rerun runs only the fragment."""
+    with guarded():
+        inspect_cell(stages, names)
+
+
+def inspect_cell(stages: list[forward.Stage], names: list[str]) -> None:
     st.subheader(t("forward.inspect_heading"))
     st.caption(t("forward.inspect_intro"))
     options = list(range(1, len(stages)))
@@ -362,5 +372,4 @@ with results:
     with guarded():
         overview(stages, names)
         prediction(stages, names, label)
-    with guarded():
-        inspector(stages, names)
+    inspector(stages, names)

@@ -165,21 +165,28 @@ def share_params() -> list[share.Param]:
             share.choice("harris_threshold", THRESHOLDS), share.whole("harris_min_dist", 1, 10),
             share.choice("harris_point", POINTS)]
 
+@st.fragment
+def detector() -> None:
+    """The picture, the detector settings and everything they change. A fragment: moving a control
+    reruns only this part (not the navigation or the title)."""
+    controls, results = st.columns([1, 2.3], gap="large")
+    with controls:
+        share.share_popover(share_params())
+        image = input_or_stop(choose_image)
+        settings = detector_settings()
+
+    with results:
+        with guarded():
+            result = harris.harris(image, settings["k"], settings["window"], settings["sigma"], settings["size"],
+                                   settings["threshold"], settings["min_distance"])
+            row, col = choose_pixel(image, result)
+            ssd_size = ssd_section(image, row, col)
+            matrix_section(result, row, col, settings["k"])
+            detection_section(image, result, harris.ssd_maps(image, ssd_size)["min"])
+            cnn_section(image, result)
+
+
 share.restore(share_params(), "harris_")
 st.title(t("harris.heading"))
 st.caption(t("harris.intro"))
-controls, results = st.columns([1, 2.3], gap="large")
-with controls:
-    share.share_popover(share_params())
-    image = input_or_stop(choose_image)
-    settings = detector_settings()
-
-with results:
-    with guarded():
-        result = harris.harris(image, settings["k"], settings["window"], settings["sigma"], settings["size"],
-                               settings["threshold"], settings["min_distance"])
-        row, col = choose_pixel(image, result)
-        ssd_size = ssd_section(image, row, col)
-        matrix_section(result, row, col, settings["k"])
-        detection_section(image, result, harris.ssd_maps(image, ssd_size)["min"])
-        cnn_section(image, result)
+detector()

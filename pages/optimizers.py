@@ -187,34 +187,41 @@ def share_params() -> list[share.Param]:
     return params
 
 
+@st.fragment
+def lab() -> None:
+    """The controls and everything they change. A fragment: moving a control reruns only this
+    part of the page (not the navigation, the sidebar or the title)."""
+    controls, results = st.columns([1, 2.3], gap="large")
+    with controls:
+        share.share_popover(share_params())
+        surface = choose_surface()
+        start = start_point(surface)
+        codes = st.pills(t("opt.show"), OPTIMIZER_CODES, selection_mode="multi", default=list(OPTIMIZER_CODES),
+                         format_func=labeler("opt.names"), key="opt_show", wrap=True)
+        codes = [c for c in OPTIMIZER_CODES if c in codes]  # a fixed order, whatever the clicks
+        rates = learning_rates(surface, codes)
+        steps = st.slider(t("opt.steps"), 1, 1000, surface.steps, key=f"opt_steps_{surface.name}")
+        hp = hyperparameters()
+
+    with results:
+        if not codes:
+            st.info(t("opt.pick_one"))
+            st.stop()
+        runs = {}
+        with guarded():
+            runs = run_all(surface, codes, start, steps, rates, hp)
+            show_paths(surface, runs, start)
+            show_summary(runs)
+        if runs:
+            with guarded():
+                show_losses(surface, runs)
+            with guarded():
+                step_through(runs, hp, rates)
+            with guarded():
+                bias_correction(surface, start, hp, rates.get("adam", surface.learning_rates["adam"]))
+
+
 share.restore(share_params(), "opt_")
 st.title(t("opt.heading"))
 st.caption(t("opt.intro"))
-controls, results = st.columns([1, 2.3], gap="large")
-with controls:
-    share.share_popover(share_params())
-    surface = choose_surface()
-    start = start_point(surface)
-    codes = st.pills(t("opt.show"), OPTIMIZER_CODES, selection_mode="multi", default=list(OPTIMIZER_CODES),
-                     format_func=labeler("opt.names"), key="opt_show", wrap=True)
-    codes = [c for c in OPTIMIZER_CODES if c in codes]  # a fixed order, whatever the clicks
-    rates = learning_rates(surface, codes)
-    steps = st.slider(t("opt.steps"), 1, 1000, surface.steps, key=f"opt_steps_{surface.name}")
-    hp = hyperparameters()
-
-with results:
-    if not codes:
-        st.info(t("opt.pick_one"))
-        st.stop()
-    runs = {}
-    with guarded():
-        runs = run_all(surface, codes, start, steps, rates, hp)
-        show_paths(surface, runs, start)
-        show_summary(runs)
-    if runs:
-        with guarded():
-            show_losses(surface, runs)
-        with guarded():
-            step_through(runs, hp, rates)
-        with guarded():
-            bias_correction(surface, start, hp, rates.get("adam", surface.learning_rates["adam"]))
+lab()

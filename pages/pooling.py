@@ -185,8 +185,15 @@ def region(oh: int, ow: int) -> tuple[int, int, int, int]:
     return r0, min(r0 + ZOOM, oh), q0, min(q0 + ZOOM, ow)
 
 
+@st.fragment
 def step_through(x: np.ndarray, hp: dict, pooled: np.ndarray, axes) -> None:
-    """Window by window: the window on the input, the cell it writes, and its max or mean."""
+    """Window by window: the window on the input, the cell it writes, and its max or mean.
+    A fragment: moving the position or the zoom reruns only this part (guard inside)."""
+    with guarded():
+        step_windows(x, hp, pooled, axes)
+
+
+def step_windows(x: np.ndarray, hp: dict, pooled: np.ndarray, axes) -> None:
     st.subheader(t("pool.step_heading"))
     r0, r1, c0, c1 = region(*pooled.shape)
     positions = [(r, c) for r in range(r0, r1) for c in range(c0, c1)]
@@ -226,8 +233,15 @@ def show_trace(tr: pooling.PoolTrace, pooled: np.ndarray) -> None:
         st.caption(t("pool.trace_matches", value=formulas.fmt(pooled[tr.row, tr.col])))
 
 
+@st.fragment
 def translation(x: np.ndarray, hp: dict) -> None:
-    """Shift the input by a few pixels and mark the pooled cells that changed."""
+    """Shift the input by a few pixels and mark the pooled cells that changed. A fragment:
+    moving a shift slider reruns only this part (guard inside)."""
+    with guarded():
+        shifted(x, hp)
+
+
+def shifted(x: np.ndarray, hp: dict) -> None:
     st.subheader(t("pool.shift_heading"))
     st.caption(t("pool.shift_intro"))
     c1, c2 = st.columns(2)
@@ -257,8 +271,7 @@ def windowed(x: np.ndarray, hp: dict) -> None:
     show_layer_numbers(x, hp, pooled)
     show_maps(x, hp, pooled)
     step_through(x, hp, pooled, axes)
-    with guarded():
-        translation(x, hp)
+    translation(x, hp)
 
 
 # ------------------------------------------------------------------ global pooling

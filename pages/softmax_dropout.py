@@ -104,7 +104,9 @@ def loss_numbers(mode: str, values: np.ndarray, true_class: int) -> None:
         st.info(t("softmax.clip_note", cap=formulas.fmt(-np.log(losses.KERAS_EPSILON), 4)))
 
 
+@st.fragment
 def softmax_section() -> None:
+    """A fragment: editing the logits reruns only this section."""
     st.header(t("softmax.softmax_heading"))
     st.caption(t("softmax.softmax_intro"))
     controls, results = st.columns([1, 2.3], gap="large")
@@ -121,7 +123,9 @@ def softmax_section() -> None:
 # ------------------------------------------------------------------ dropout
 
 
+@st.fragment
 def dropout_section() -> None:
+    """A fragment: its controls rerun only this section."""
     st.header(t("softmax.dropout_heading"))
     st.caption(t("softmax.dropout_intro"))
     controls, results = st.columns([1, 2.3], gap="large")

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from visuals import colors
+from visuals import colors, grids
 from visuals.formulas import fmt
 
 BLUE, ORANGE, GREY, GREEN = "#0072B2", "#D55E00", "#999999", "#009E73"
@@ -39,22 +39,24 @@ def batch_figure(pictures: np.ndarray, maps: np.ndarray, normalized: np.ndarray,
     feature maps (N, H, W) and its BN output (N, H, W), each row on one shared colour range
     (maps and BN output diverging around 0) so the pictures can be compared."""
     n = pictures.shape[0]
-    fig = make_subplots(rows=3, cols=n, horizontal_spacing=0.01, vertical_spacing=0.04,
-                        row_titles=list(row_titles))
+    layout = grids.grid_layout(3, n, horizontal_spacing=0.01, vertical_spacing=0.04, row_titles=list(row_titles))
     rows = ((pictures, colors.GRAY, (0.0, 1.0)), (maps, colors.DIVERGING, _symmetric(maps)),
             (normalized, colors.DIVERGING, _symmetric(normalized)))
+    traces = []
     for r, (stack, scale, (lo, hi)) in enumerate(rows, start=1):
         for i in range(n):
-            fig.add_trace(go.Heatmap(z=stack[i], zmin=lo, zmax=hi, colorscale=scale,
-                                     showscale=False, hovertemplate="%{z:.3f}<extra></extra>"),
-                          row=r, col=i + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed")
-    fig.for_each_yaxis(lambda ax: ax.update(scaleanchor=ax.anchor, constrain="domain"))
-    fig.update_annotations(font_size=12)
-    fig.update_layout(height=height, margin={"l": 4, "r": 30, "t": 4, "b": 4},
-                      plot_bgcolor="white")
-    return fig
+            x, y = grids.axis_names(3, n, r, i + 1)
+            traces.append({"type": "heatmap", "z": stack[i], "zmin": lo, "zmax": hi, "colorscale": scale,
+                           "showscale": False, "hovertemplate": "%{z:.3f}<extra></extra>", "xaxis": x, "yaxis": y})
+    grids.update_axes(layout, "xaxis", visible=False)
+    grids.update_axes(layout, "yaxis", visible=False, autorange="reversed", constrain="domain")
+    for name, axis in layout.items():  # square cells: each y axis scaled to its own x axis
+        if name.startswith("yaxis"):
+            axis["scaleanchor"] = axis["anchor"]
+    for note in layout.get("annotations", []):
+        note.setdefault("font", {})["size"] = 12
+    layout.update(height=height, margin={"l": 4, "r": 30, "t": 4, "b": 4}, plot_bgcolor="white")
+    return grids.grid_figure(layout, traces)
 
 
 def _symmetric(values: np.ndarray) -> tuple[float, float]:
