@@ -7,9 +7,10 @@ import streamlit as st
 
 from ui import i18n, present
 from ui.i18n import t
+from ui.page_icon import page_icon
 from ui.registry import all_pages
 
-st.set_page_config(page_title="ConvLab", page_icon=":material/grid_on:", layout="wide")
+st.set_page_config(page_title="ConvLab", page_icon=page_icon(), layout="wide")
 
 
 def sync_language_from_url() -> None:

@@ -32,8 +32,8 @@ SOURCE_JS = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
 CSS = """
 .convlab-live-chart { width: 100%; }
-.convlab-live-chart .js-plotly-plot .modebar-container { opacity: 0; transition: opacity .2s; }
-.convlab-live-chart:hover .js-plotly-plot .modebar-container { opacity: 1; }
+.convlab-live-chart .modebar-container { opacity: 0; transition: opacity .2s; }
+.convlab-live-chart:hover .modebar-container { opacity: 1; }
 """
 
 JS = """
