@@ -57,11 +57,14 @@ RUN_TRACKER_JS = """(() => {
 })()"""
 
 QUIET_MS = 150  # the page counts as drawn once nothing in it has changed for this long
+# ... and every Plotly chart (ui.live_chart) has drawn its newest figure: plotly.js loads as a
+# script of its own, during which the page does not change
 
 SETTLED_JS = f"""() => {{
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
       && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+      && document.querySelectorAll('.convlab-live-chart[data-pending]').length === 0
       && performance.now() - window.__convlabLastChange > {QUIET_MS};
 }}"""
 

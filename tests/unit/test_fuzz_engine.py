@@ -83,7 +83,7 @@ def zips(draw) -> bytes:
             content = draw(hs.one_of(pictures(), hs.binary(max_size=256)))
             try:
                 archive.writestr(name, content)
-            except ValueError:
+            except (ValueError, IndexError):  # IndexError: zipfile fails on a name of NUL bytes
                 continue  # a name zipfile itself refuses to write
     data = buf.getvalue()
     if draw(hs.booleans()) and data:
