@@ -110,8 +110,9 @@ def describe_plan(settings: transfer.TransferSettings, task: transfer.TaskData) 
     per_class = [np.flatnonzero(task.target.y_train == c)[:SHOWN_PER_CLASS] for c in range(task.target.classes)]
     shown = [int(ids[j]) for j in range(min(len(ids) for ids in per_class)) for ids in per_class]
     st.subheader(t("transfer.examples", n=len(task.target.y_train)))
-    if s.per_class > SHOWN_PER_CLASS:
-        st.caption(t("transfer.examples_more", shown=SHOWN_PER_CLASS))
+    with st.container():  # one element, note or not: the chart below keeps its place (and is not rebuilt)
+        if s.per_class > SHOWN_PER_CLASS:
+            st.caption(t("transfer.examples_more", shown=SHOWN_PER_CLASS))
     present.chart(st, tviz.image_grid(task.target.x_train[shown], [names[task.target.y_train[i]] for i in shown],
                                     columns=task.target.classes, cell=70), key="transfer_examples")
 
