@@ -101,6 +101,10 @@ function draw(root) {
 export default function (component) {
   const { data, parentElement } = component;
   const root = skeleton(parentElement);
+  const config = JSON.stringify(data.config || {});
+  if (root._shown === data.figure && root._shownConfig === config) return;  // unchanged: no work at all
+  root._shown = data.figure;
+  root._shownConfig = config;
   root._pending = data.figure;  // the newest figure wins when several arrive while Plotly loads
   root._config = data.config || {};
   root._revision = data.revision;
