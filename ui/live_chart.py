@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from functools import cache
 import shutil
 import tempfile
 from pathlib import Path
@@ -119,9 +120,10 @@ export default function (component) {
 _COMPONENT = st.components.v2.component(NAME, html="", css=CSS, js=JS, isolate_styles=False)
 
 
+@cache
 def ensure_plotly_js() -> Path:
-    """Copy plotly.js from the plotly package into the app's static folder, once (atomically,
-    so two sessions starting together never serve half a file). Returns its path."""
+    """Copy plotly.js from the plotly package into the app's static folder, once per server process
+    (atomically, so two sessions starting together never serve half a file). Returns its path."""
     target = STATIC_DIR / PLOTLY_JS
     if target.is_file() and target.stat().st_size == SOURCE_JS.stat().st_size:
         return target
