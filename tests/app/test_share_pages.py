@@ -1,0 +1,117 @@
+"""AppTest: the Share links of the forward-pass, training studio, transfer and architectures pages.
+Settings changed with the widgets come back from the link the popover shows; a tampered link keeps
+the defaults, says which settings in the page's language, and raises nothing."""
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import datasets
+from tests.app.helpers import assert_no_exception, open_link, page_params, shared_link
+from tests.app.test_forward_page import fake_model
+from ui import registry, share
+from ui.i18n import translate
+from ui.safe_text import markdown_text
+
+ROOT = Path(__file__).resolve().parents[2]
+FORWARD, TRAINING = "pages/forward.py", "pages/training.py"
+TRANSFER, ARCHITECTURES = "pages/transfer.py", "pages/architectures.py"
+
+
+def refused_names(at, lang: str) -> set[str]:
+    """The settings the page's translated "not valid" notices name (one notice or several)."""
+    head, tail = translate(lang, "share.refused", names="\0").split("\0")
+    names = set()
+    for warning in at.warning:
+        if warning.value.startswith(head):
+            assert warning.value.endswith(tail)
+            names.update(warning.value[len(head):len(warning.value) - len(tail)].split(", "))
+    return names
+
+
+def assert_refused(at, lang: str, keys) -> None:
+    assert_no_exception(at)
+    assert refused_names(at, lang) == {markdown_text(k) for k in keys}
+
+
+def link_texts(page_path: str, at) -> dict[str, str]:
+    """The page's declared settings as a link would write them, from the widgets' values."""
+    params = page_params(page_path)
+    return {p.key: share.encode(p, at.session_state[p.key]) for p in params
+            if p.kind != "grid" and p.key in at.session_state}
+
+
+def assert_round_trip(page_path: str, at, changed: dict[str, str]) -> object:
+    """The popover's link carries `changed` (and only declared settings); opened in a new session, it
+    sets every widget to the same value, with no notice."""
+    link = shared_link(at)
+    assert_no_exception(at)
+    assert {k: link[k] for k in changed} == changed
+    declared = {p.key for p in page_params(page_path)}
+    assert set(link) - {"lang"} <= declared
+    again = open_link(page_path, link)
+    assert_no_exception(again)
+    assert not again.warning and not again.error
+    shown = link_texts(page_path, again)
+    assert {k: shown[k] for k in link if k != "lang"} == {k: v for k, v in link.items() if k != "lang"}
+    return again
+
+
+def full_mnist() -> bool:
+    return datasets.load_mnist(prefer_full=True).source == "keras_full"
+
+
+# ------------------------------------------------------------------ forward pass
+
+
+def test_forward_link_round_trips_the_image_network_and_inspected_cell():
+    at = open_link(FORWARD, {"lang": "en"})
+    at.radio(key="fwd_source").set_value("shape").run()
+    at.selectbox(key="fwd_shape").set_value("circle").run()
+    at.number_input(key="fwd_seed").set_value(7).run()
+    at.radio(key="fwd_dense").set_value("random").run()
+    at.number_input(key="fwd_dense_seed").set_value(3).run()
+    at.selectbox(key="fwd_stage").set_value(4).run()
+    at.slider(key="fwd_row_4").set_value(2).run()
+    at.slider(key="fwd_col_4").set_value(9).run()
+    at.selectbox(key="fwd_ch_4").set_value(2).run()
+    assert_no_exception(at)
+    codes = [str(c.value) for c in at.code]
+    changed = {"fwd_weights": "handmade", "fwd_source": "shape", "fwd_shape": "circle", "fwd_seed": "7",
+               "fwd_dense": "random", "fwd_dense_seed": "3", "fwd_stage": "4", "fwd_row_4": "2", "fwd_col_4": "9",
+               "fwd_ch_4": "2"}
+    again = assert_round_trip(FORWARD, at, changed)
+    assert (again.slider(key="fwd_row_4").value, again.slider(key="fwd_col_4").value) == (2, 9)
+    assert again.selectbox(key="fwd_ch_4").value == 2
+    assert [str(c.value) for c in again.code] == codes  # the same cell, the same numbers
+
+
+def test_forward_tampered_link_keeps_the_defaults():
+    at = open_link(FORWARD, {"lang": "ko", "fwd_weights": "trained", "fwd_digit": "99999", "fwd_stage": "12",
+                             "fwd_row_2": "26", "fwd_dense": "learned", "fwd_seed": "5", "fwd_secret": "1"})
+    assert_refused(at, "ko", ["fwd_weights", "fwd_digit", "fwd_stage", "fwd_row_2", "fwd_dense", "fwd_secret"])
+    assert at.number_input(key="fwd_digit").value == 3500
+    assert at.radio(key="fwd_dense").value == "templates"
+    assert at.selectbox(key="fwd_stage").value == 2
+    assert at.slider(key="fwd_row_2").value == 13
+    assert at.session_state["fwd_seed"] == 5  # the valid one is kept
+    at.slider(key="fwd_row_2").set_value(4).run()  # applied once, not on every rerun
+    assert at.slider(key="fwd_row_2").value == 4 and not at.warning
+
+
+def test_forward_link_class_that_the_shapes_network_has_not_is_dropped_with_the_notice():
+    """fwd_unit_6 is declared for the digits' 10 classes; the shapes' network has 3."""
+    at = open_link(FORWARD, {"lang": "en", "fwd_source": "shape", "fwd_stage": "6", "fwd_unit_6": "7"})
+    assert_refused(at, "en", ["fwd_unit_6"])
+    assert at.selectbox(key="fwd_unit_6").value in range(len(datasets.SHAPE_CLASSES))
+
+
+def test_forward_link_of_a_trained_model_carries_the_image_only():
+    at = open_link(FORWARD, {"lang": "en"})
+    at.session_state["trained_model"] = fake_model()
+    at.run()
+    at.radio(key="fwd_weights").set_value("trained").run()
+    at.number_input(key="fwd_digit").set_value(12).run()
+    link = shared_link(at)
+    assert_no_exception(at)
+    assert set(link) == {"lang", "fwd_source", "fwd_digit"} and link["fwd_digit"] == "12"
