@@ -115,3 +115,73 @@ def test_forward_link_of_a_trained_model_carries_the_image_only():
     link = shared_link(at)
     assert_no_exception(at)
     assert set(link) == {"lang", "fwd_source", "fwd_digit"} and link["fwd_digit"] == "12"
+
+
+# ------------------------------------------------------------------ training studio
+
+
+def test_training_link_round_trips_data_augmentation_model_and_training_settings():
+    at = open_link(TRAINING, {"lang": "en"})
+    for key, value in (("train_shape_size", 32), ("train_shape_count", 60), ("train_line_width", 3),
+                       ("train_jitter", 0.5), ("train_noise", 0.1), ("train_val", 0.25), ("train_test", 0.15),
+                       ("train_aug_rotation", 10), ("train_aug_wshift", 0.1), ("train_aug_zoom", 0.2),
+                       ("train_epochs", 7)):
+        at.slider(key=key).set_value(value).run()
+    at.number_input(key="train_shape_seed").set_value(5).run()
+    at.checkbox(key="train_aug_hflip").check().run()
+    at.selectbox(key="train_preset").set_value("mnist_notes").run()
+    at.radio(key="train_head").set_value("gap").run()
+    at.selectbox(key="train_optimizer").set_value("sgd").run()
+    at.select_slider(key="train_lr").set_value(0.01).run()
+    at.select_slider(key="train_batch").set_value(64).run()
+    at.number_input(key="train_seed").set_value(42).run()
+    at.radio(key="train_encoding").set_value("integer").run()
+    assert_no_exception(at)
+    metrics = [(m.label, m.value) for m in at.metric]
+    changed = {"train_source": "shapes", "train_shape_size": "32", "train_shape_count": "60", "train_line_width": "3",
+               "train_jitter": "0.5", "train_noise": "0.1", "train_shape_seed": "5", "train_val": "0.25",
+               "train_test": "0.15", "train_aug_rotation": "10", "train_aug_wshift": "0.1", "train_aug_zoom": "0.2",
+               "train_aug_hflip": "1", "train_aug_vflip": "0", "train_preset": "mnist_notes", "train_head": "gap",
+               "train_optimizer": "sgd", "train_lr": "0.01", "train_batch": "64", "train_epochs": "7",
+               "train_seed": "42", "train_encoding": "integer"}
+    again = assert_round_trip(TRAINING, at, changed)
+    assert again.slider(key="train_shape_size").value == 32 and again.checkbox(key="train_aug_hflip").value
+    assert again.select_slider(key="train_lr").value == 0.01
+    assert [m.value for m in again.metric] == [v for _, v in metrics]  # the same split, the same model
+
+
+def test_training_link_round_trips_the_mnist_counts():
+    at = open_link(TRAINING, {"lang": "en"})
+    at.radio(key="train_source").set_value("mnist").run()
+    at.slider(key="train_mnist_test").set_value(300).run()
+    at.slider(key="train_mnist_train").set_value(700).run()
+    again = assert_round_trip(TRAINING, at, {"train_source": "mnist", "train_mnist_test": "300",
+                                             "train_mnist_train": "700"})
+    assert (again.slider(key="train_mnist_test").value, again.slider(key="train_mnist_train").value) == (300, 700)
+
+
+def test_training_tampered_link_keeps_the_defaults():
+    at = open_link(TRAINING, {"lang": "ko", "train_source": "imagenet", "train_shape_size": "13", "train_epochs": "0",
+                              "train_lr": "0.5", "train_aug_hflip": "yes", "train_noise": "nan", "train_batch": "64",
+                              "train_blocks_tiny": "1", "train_zip": "x"})
+    assert_refused(at, "ko", ["train_source", "train_shape_size", "train_epochs", "train_lr", "train_aug_hflip",
+                              "train_noise", "train_blocks_tiny", "train_zip"])
+    assert at.radio(key="train_source").value == "shapes"
+    assert at.slider(key="train_shape_size").value == 24
+    assert at.slider(key="train_epochs").value == 5
+    assert at.select_slider(key="train_lr").value == 0.001
+    assert not at.checkbox(key="train_aug_hflip").value
+    assert at.slider(key="train_noise").value == 0.05
+    assert at.select_slider(key="train_batch").value == 64  # the valid one is kept
+    at.slider(key="train_epochs").set_value(2).run()
+    assert at.slider(key="train_epochs").value == 2 and not at.warning
+
+
+def test_training_link_counts_this_servers_mnist_has_not_are_dropped_with_the_notice():
+    if full_mnist():
+        pytest.skip("the full MNIST cache is present: 5,000 test digits exist")
+    at = open_link(TRAINING, {"lang": "en", "train_source": "mnist", "train_mnist_test": "5000",
+                              "train_mnist_train": "3000"})
+    assert_refused(at, "en", ["train_mnist_test"])
+    assert at.slider(key="train_mnist_test").value == 1000  # the default
+    assert at.slider(key="train_mnist_train").value == 3000
