@@ -185,3 +185,50 @@ def test_training_link_counts_this_servers_mnist_has_not_are_dropped_with_the_no
     assert_refused(at, "en", ["train_mnist_test"])
     assert at.slider(key="train_mnist_test").value == 1000  # the default
     assert at.slider(key="train_mnist_train").value == 3000
+
+
+# ------------------------------------------------------------------ transfer learning
+
+
+def test_transfer_link_round_trips_the_comparison_settings():
+    at = open_link(TRANSFER, {"lang": "en"})
+    at.radio(key="transfer_task").set_value("shapes").run()
+    for key, value in (("transfer_per_class", 5), ("transfer_epochs", 4), ("transfer_unfreeze", 2),
+                       ("transfer_source_per_class", 200), ("transfer_pretrain_epochs", 2)):
+        at.slider(key=key).set_value(value).run()
+    at.select_slider(key="transfer_lr").set_value(0.003).run()
+    at.select_slider(key="transfer_batch").set_value(32).run()
+    at.number_input(key="transfer_seed").set_value(9).run()
+    assert_no_exception(at)
+    plan = [str(m.value) for m in at.markdown]  # the intro and what will be trained
+    changed = {"transfer_task": "shapes", "transfer_base": "mnist_notes", "transfer_per_class": "5",
+               "transfer_epochs": "4", "transfer_unfreeze": "2", "transfer_source_per_class": "200",
+               "transfer_pretrain_epochs": "2", "transfer_lr": "0.003", "transfer_batch": "32", "transfer_seed": "9"}
+    again = assert_round_trip(TRANSFER, at, changed)
+    assert again.slider(key="transfer_unfreeze").value == 2
+    assert [str(m.value) for m in again.markdown] == plan
+
+
+def test_transfer_tampered_link_keeps_the_defaults():
+    at = open_link(TRANSFER, {"lang": "ko", "transfer_task": "cifar", "transfer_base": "imagenet:evil.h5",
+                              "transfer_epochs": "1", "transfer_unfreeze": "11", "transfer_seed": "-1",
+                              "transfer_per_class": "3", "transfer_secret": "1"})
+    assert_refused(at, "ko", ["transfer_task", "transfer_base", "transfer_epochs", "transfer_unfreeze",
+                              "transfer_seed", "transfer_secret"])
+    assert at.radio(key="transfer_task").value == "digits"
+    assert at.selectbox(key="transfer_base").value == "mnist_notes"
+    assert at.slider(key="transfer_epochs").value == 10
+    assert at.slider(key="transfer_unfreeze").value == 1
+    assert at.slider(key="transfer_per_class").value == 3  # the valid one is kept
+    at.slider(key="transfer_epochs").set_value(3).run()
+    assert at.slider(key="transfer_epochs").value == 3 and not at.warning
+
+
+def test_transfer_link_pretraining_count_this_servers_mnist_has_not_is_dropped_with_the_notice():
+    if full_mnist():
+        pytest.skip("the full MNIST cache is present: 1,000 digits per class exist")
+    at = open_link(TRANSFER, {"lang": "en", "transfer_source_per_class": "1000", "transfer_base": "mnist_notes",
+                              "transfer_unfreeze": "3"})
+    assert_refused(at, "en", ["transfer_source_per_class"])
+    assert at.slider(key="transfer_source_per_class").value == 300  # the default
+    assert at.slider(key="transfer_unfreeze").value == 3
