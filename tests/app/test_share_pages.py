@@ -232,3 +232,73 @@ def test_transfer_link_pretraining_count_this_servers_mnist_has_not_is_dropped_w
     assert_refused(at, "en", ["transfer_source_per_class"])
     assert at.slider(key="transfer_source_per_class").value == 300  # the default
     assert at.slider(key="transfer_unfreeze").value == 3
+
+
+# ------------------------------------------------------------------ architectures
+
+
+def test_architectures_link_round_trips_network_override_views_and_comparisons():
+    at = open_link(ARCHITECTURES, {"lang": "en"})
+    at.selectbox(key="arch_model").set_value("resnet50").run()
+    at.slider(key="arch_size_resnet50").set_value(160).run()
+    at.select_slider(key="arch_width").set_value(0.5).run()
+    at.selectbox(key="arch_layer_resnet50").set_value("conv2_block1_1_conv").run()
+    at.number_input(key="arch_filters_resnet50_conv2_block1_1_conv_x0.5").set_value(40).run()
+    row = at.selectbox(key="arch_row_resnet50").options[10]
+    at.selectbox(key="arch_row_resnet50").set_value(row).run()
+    at.radio(key="arch_diagram").set_value("se").run()
+    block = at.selectbox(key="arch_block_se").options[2]
+    at.selectbox(key="arch_block_se").set_value(block).run()
+    at.radio(key="arch_cmp_layers").set_value(3).run()
+    at.number_input(key="arch_cmp_channels").set_value(64).run()
+    at.number_input(key="arch_inc_cin").set_value(256).run()
+    at.radio(key="arch_inc_kernel").set_value(3).run()
+    assert_no_exception(at)
+    assert not at.warning and not at.error  # the override fits
+    metrics = [m.value for m in at.metric]
+    changed = {"arch_model": "resnet50", "arch_size_resnet50": "160", "arch_width": "0.5",
+               "arch_layer_resnet50": "conv2_block1_1_conv", "arch_filters_resnet50_conv2_block1_1_conv_x0.5": "40",
+               "arch_row_resnet50": row, "arch_diagram": "se", "arch_block_se": block, "arch_cmp_layers": "3",
+               "arch_cmp_channels": "64", "arch_inc_cin": "256", "arch_inc_kernel": "3"}
+    again = assert_round_trip(ARCHITECTURES, at, changed)
+    assert again.number_input(key="arch_filters_resnet50_conv2_block1_1_conv_x0.5").value == 40
+    assert again.selectbox(key="arch_block_se").value == block
+    assert [m.value for m in again.metric] == metrics  # the same network, the same totals
+
+
+def test_architectures_tampered_link_keeps_the_defaults():
+    at = open_link(ARCHITECTURES, {"lang": "ko", "arch_model": "lenet5", "arch_size_alexnet": "10", "arch_width": "3",
+                                   "arch_layer_alexnet": "conv99", "arch_filters_alexnet_conv1_x1": "0",
+                                   "arch_cmp_channels": "many", "arch_inc_kernel": "3", "arch_secret": "1"})
+    assert_refused(at, "ko", ["arch_model", "arch_size_alexnet", "arch_width", "arch_layer_alexnet",
+                              "arch_filters_alexnet_conv1_x1", "arch_cmp_channels", "arch_secret"])
+    assert at.selectbox(key="arch_model").value == "alexnet"
+    assert at.slider(key="arch_size_alexnet").value == 227
+    assert at.select_slider(key="arch_width").value == 1.0
+    assert at.number_input(key="arch_cmp_channels").value == 1
+    assert at.radio(key="arch_inc_kernel").value == 3  # the valid one is kept
+    at.number_input(key="arch_cmp_channels").set_value(8).run()
+    assert at.number_input(key="arch_cmp_channels").value == 8 and not at.warning
+
+
+def test_every_declared_default_can_be_shared():
+    """Each page's link, opened as it is, changes nothing and refuses nothing (a declaration that
+    does not take a widget's own default would drop it from every link)."""
+    for page_path in (FORWARD, TRAINING, TRANSFER, ARCHITECTURES):
+        at = open_link(page_path, {"lang": "en"})
+        texts = link_texts(page_path, at)
+        assert texts and None not in texts.values(), [k for k, v in texts.items() if v is None]
+        again = open_link(page_path, {"lang": "en", **texts})
+        assert_no_exception(again)
+        assert not again.warning and link_texts(page_path, again) == texts
+
+
+@pytest.mark.parametrize("info", registry.LESSONS, ids=lambda info: info.key)
+def test_every_teaching_page_has_a_share_link(info):
+    """The README's promise: every lesson declares its settings, restores them under its own prefix
+    (a key outside it would never come back from a link) and draws the Share popover."""
+    source = (ROOT / info.path).read_text()
+    prefix = re.search(r'\nshare\.restore\(share_params\(\), "(\w+)"\)', source).group(1)
+    assert "share.share_popover(" in source
+    keys = [p.key for p in page_params(info.path)]
+    assert keys and all(k.startswith(prefix) for k in keys) and len(set(keys)) == len(keys)
