@@ -15,7 +15,7 @@ from engine import architectures as arch
 from engine.errors import EngineError
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import labeler, t
-from ui import present
+from ui import present, share
 from visuals import architecture_diagrams as diagrams
 
 DIAGRAMS = {"inception": "googlenet", "residual": "resnet50", "se": "se_resnet50"}
@@ -217,8 +217,41 @@ def reduction_section() -> None:
 # ------------------------------------------------------------------ page
 
 
+@st.cache_resource(show_spinner=False)
+def network_names(key: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A network's weight layers, rows and blocks (the same at every input size and width)."""
+    g = arch.build(key, None, 1.0)
+    return (tuple(n.name for n in arch.weight_layers(g)), tuple(n.name for n in g.rows()), tuple(g.blocks()))
+
+
+def diagram_blocks(kind: str) -> tuple[str, ...]:
+    blocks = network_names(DIAGRAMS[kind])[2]
+    return tuple(b for b in blocks if b.endswith("_se") == (kind == "se"))
+
+
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries: the network, its input size, width and one layer's
+    filters, the row and block shown, and the two comparisons."""
+    params = [share.choice("arch_model", list(arch.ARCHITECTURES)), share.choice("arch_width", arch.WIDTHS)]
+    for key in arch.ARCHITECTURES:
+        weights, rows, _ = network_names(key)
+        params += [share.whole(f"arch_size_{key}", arch.minimum_size(key), arch.MAX_SIZE),
+                   share.choice(f"arch_layer_{key}", weights), share.choice(f"arch_row_{key}", rows)]
+        params += [share.whole(f"arch_filters_{key}_{name}_x{w:g}", 1, arch.MAX_UNITS)
+                   for name in weights for w in arch.WIDTHS]
+    params += [share.choice("arch_diagram", list(DIAGRAMS)),
+               *[share.choice(f"arch_block_{kind}", diagram_blocks(kind)) for kind in DIAGRAMS],
+               share.choice("arch_cmp_layers", (2, 3)), share.whole("arch_cmp_channels", 1, 1024),
+               share.whole("arch_cmp_size", 1, arch.MAX_SIZE), share.whole("arch_inc_size", 1, arch.MAX_SIZE),
+               share.whole("arch_inc_cin", 1, 2048), share.whole("arch_inc_reduce", 1, 2048),
+               share.whole("arch_inc_cout", 1, 2048), share.choice("arch_inc_kernel", (3, 5))]
+    return params
+
+
+share.restore(share_params(), "arch_")
 st.title(t("arch.heading"))
 st.caption(t("arch.intro"))
+share.share_popover(share_params())
 graph = None
 with guarded():
     key, size, width, overrides = choose_network()

@@ -21,7 +21,7 @@ from ui.feedback import guarded, show_engine_error
 from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
 from ui.safe_text import markdown_text, plotly_list
-from ui import present
+from ui import present, share
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
@@ -195,6 +195,7 @@ def index_slider(label: str, count: int, default: int, key: str) -> int:
     """A slider over 0..count-1 (a single index needs no slider)."""
     if count <= 1:
         return 0
+    share.keep_in_range(key, 0, count - 1)  # a link's index may not fit this network (a trained one)
     return int(st.slider(label, 0, count - 1, min(default, count - 1), key=key))
 
 
@@ -207,10 +208,12 @@ def choose_position(stage: forward.Stage, names: list[str]) -> tuple[int, ...]:
             r = index_slider(t("forward.row"), v.shape[0], v.shape[0] // 2, f"fwd_row_{i}")
         with c2:
             c = index_slider(t("forward.col"), v.shape[1], v.shape[1] // 2, f"fwd_col_{i}")
+        share.keep_in_range(f"fwd_ch_{i}", 0, v.shape[2] - 1)
         ch = c3.selectbox(t("forward.channel"), range(v.shape[2]), format_func=formatter("forward.channel_n", "n", 1),
                           key=f"fwd_ch_{i}")
         return r, c, int(ch)
     if v.size == len(names):
+        share.keep_in_range(f"fwd_unit_{i}", 0, v.size - 1)
         unit = st.selectbox(t("forward.unit"), range(v.size), index=int(np.argmax(v)),
                             format_func=lambda k: names[k], key=f"fwd_unit_{i}")
         return (int(unit),)
@@ -353,17 +356,53 @@ def element_numbers(stage: forward.Stage, tr: forward.ElementTrace) -> None:
 # ------------------------------------------------------------------ page
 
 
+@st.cache_resource(show_spinner=False)
+def handmade_shapes() -> tuple[tuple[int, ...], ...]:
+    """The shape of every stage of the hand-made network for digits (10 classes)."""
+    steps = forward.handmade_steps((SIZE, SIZE, 1), 10)
+    return tuple(stage.values.shape for stage in forward.run(np.zeros((SIZE, SIZE, 1)), steps))
+
+
+def input_params() -> list[share.Param]:
+    """The image a share link carries."""
+    return [share.choice("fwd_source", ("digit", "shape")), share.whole("fwd_digit", 0, datasets.MNIST_SUBSET_SIZE - 1),
+            share.choice("fwd_shape", datasets.SHAPE_CLASSES), share.whole("fwd_seed", 0, 9999)]
+
+
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries: the image, the hand-made network's dense layer and
+    the inspected cell, with the ranges of the digits' network (the shapes' network, with fewer
+    classes, or a trained model checks them again: keep_in_range). Trained weights never travel:
+    a link opens the hand-made network."""
+    shapes = handmade_shapes()
+    cells = []
+    for i, shape in enumerate(shapes[1:], start=1):
+        if len(shape) == 3:
+            cells += [share.whole(f"fwd_row_{i}", 0, shape[0] - 1), share.whole(f"fwd_col_{i}", 0, shape[1] - 1),
+                      share.choice(f"fwd_ch_{i}", range(shape[2]))]
+        elif shape[0] == shapes[-1][0]:  # a class: chosen by name
+            cells.append(share.choice(f"fwd_unit_{i}", range(shape[0])))
+        else:
+            cells.append(share.whole(f"fwd_unit_{i}", 0, shape[0] - 1))
+    return [share.choice("fwd_weights", ("handmade",)), *input_params(), share.choice("fwd_dense", ("templates", "random")),
+            share.whole("fwd_dense_seed", 0, 9999), share.choice("fwd_stage", range(1, len(shapes))), *cells]
+
+
+share.restore(share_params(), "fwd_")
 st.title(t("forward.heading"))
 st.caption(t("forward.intro"))
 controls, results = st.columns([1, 3], gap="large")
 with controls:
-    stages = None
+    share_slot = st.container()
+    stages = trained = None
     with guarded():
         trained = trained_steps()
         shape = trained[1] if trained else (SIZE, SIZE, 1)
         image, source, label = choose_input(shape)
         steps = trained[0] if trained else handmade_steps(source)
         stages = forward.run(image, steps)
+    with share_slot:  # a trained model stays in its session: its link carries the image only
+        share.share_popover(share_params() if trained is None else input_params())
     if stages is None:
         st.stop()
     names = class_names(stages[-1].values.size, source, trained is not None)

@@ -25,7 +25,7 @@ from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
 from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
 from ui.session_jobs import own
-from ui import present
+from ui import present, share
 from visuals import training as tviz
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "train_job", "train_result", "train_collected"
@@ -99,9 +99,12 @@ def mnist_source() -> tuple[uploads.LabelledImages, tuple | None, str]:
     caption = t("train.mnist_full" if full else "train.mnist_subset", train=len(mnist.labels_train),
                 test=len(mnist.labels_test), reason=t(f"train.mnist_notes.{mnist.note}"))
     room = config.MAX_TRAIN_IMAGES
-    n_test = st.slider(t("train.mnist_test_count"), 100, min(len(mnist.labels_test), room // 2),
+    test_top = min(len(mnist.labels_test), room // 2)
+    share.keep_in_range("train_mnist_test", 100, test_top)  # a link may come from a server with more digits
+    n_test = st.slider(t("train.mnist_test_count"), 100, test_top,
                        min(1000, len(mnist.labels_test)), 100, key="train_mnist_test")
     top = min(len(mnist.labels_train), room - n_test)
+    share.keep_in_range("train_mnist_train", 200, top)
     n_train = st.slider(t("train.mnist_train_count"), 200, top, min(2000, top), 100, key="train_mnist_train")
     names = tuple(str(d) for d in range(10))
     data = uploads.LabelledImages(mnist.images_train[:n_train], mnist.labels_train[:n_train], names)
@@ -650,8 +653,38 @@ def load_model_file(file, split: training.DataSplit | None) -> None:
 # ------------------------------------------------------------------ the page
 
 
+def slider_values(low: int, high: int, step: int) -> range:
+    """The values a whole-number slider with this step takes."""
+    return range(low, high + 1, step)
+
+
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries: the data source and its options, the split,
+    augmentation, the model preset and head, and the training settings. Not the uploads, the
+    CSV's columns, the edited layer tables or the trained model (they stay in their session).
+    MNIST's counts are declared for the largest set a server may have (keep_in_range checks them)."""
+    room, values = config.MAX_TRAIN_IMAGES, slider_values
+    return [share.choice("train_source", SOURCES), share.choice("train_shape_size", values(12, 64, 4)),
+            share.choice("train_shape_count", values(20, 1000, 20)), share.whole("train_line_width", 1, 4),
+            share.real("train_jitter", 0.0, 2.0), share.real("train_noise", 0.0, 0.3),
+            share.whole("train_shape_seed", 0, 9999), share.choice("train_mnist_test", values(100, room // 2, 100)),
+            share.choice("train_mnist_train", values(200, room - 100, 100)),
+            share.choice("train_target_size", values(16, config.MAX_INPUT_SIDE, 4)),
+            share.choice("train_color", uploads.COLOR_MODES), share.real("train_val", 0.0, 0.4),
+            share.real("train_test", 0.05, 0.4), share.choice("train_aug_rotation", values(0, 90, 5)),
+            *[share.real(f"train_aug_{name}", 0.0, high) for name, high in
+              (("wshift", 0.3), ("hshift", 0.3), ("shear", 0.5), ("zoom", 0.5), ("brightness", 0.5))],
+            share.flag("train_aug_hflip"), share.flag("train_aug_vflip"),
+            share.choice("train_preset", models.PRESET_NAMES), share.choice("train_head", models.HEADS),
+            share.choice("train_optimizer", training.OPTIMIZERS), share.choice("train_lr", LEARNING_RATES),
+            share.choice("train_batch", BATCH_SIZES), share.whole("train_epochs", 1, config.MAX_EPOCHS),
+            share.whole("train_seed", 0, 99999), share.choice("train_encoding", training.ENCODINGS)]
+
+
+share.restore(share_params(), "train_")
 st.title(t("train.heading"))
 st.caption(t("train.intro"))
+share.share_popover(share_params())
 collect_finished_job()
 split = data_section()
 spec = None

@@ -20,7 +20,7 @@ from engine.errors import EngineError
 from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate
-from ui import present
+from ui import present, share
 from visuals import training as tviz
 from visuals import transfer as tv
 
@@ -69,6 +69,7 @@ def unfreeze_choice(base: str) -> int:
     if limit == 1:
         st.caption(t("transfer.unfreeze_fixed"))
         return 1
+    share.keep_in_range("transfer_unfreeze", 1, limit)  # a link's value may be for another base
     return int(st.slider(t("transfer.unfreeze"), 1, limit, 1, key="transfer_unfreeze"))
 
 
@@ -85,6 +86,7 @@ def settings_section() -> transfer.TransferSettings:
         unfreeze = unfreeze_choice(base)
     imagenet = base.startswith(transfer.IMAGENET_PREFIX)
     most = min(config.MAX_SOURCE_PER_CLASS, transfer.most_per_class(cached_mnist().labels_train))
+    share.keep_in_range("transfer_source_per_class", 10, most)  # a link may come from a server with more digits
     source = c3.slider(t("transfer.source_per_class"), 10, most, min(300, most), 10, key="transfer_source_per_class",
                        disabled=imagenet)
     pretrain = c3.slider(t("transfer.pretrain_epochs"), 1, config.MAX_PRETRAIN_EPOCHS, 3, key="transfer_pretrain_epochs",
@@ -278,8 +280,26 @@ def results_section(result: transfer.TransferResult, status: str) -> None:
 # ------------------------------------------------------------------ the page
 
 
+def share_params() -> list[share.Param]:
+    """What a share link of this page carries: the task, the base (a cached ImageNet file only if
+    this server has it) and every setting of the comparison, not its result. The unfreeze and
+    pretraining counts are declared for any base and server (keep_in_range checks them)."""
+    bases = transfer.BASE_PRESETS + tuple(w.key for w in transfer.cached_imagenet())
+    unfreeze = max(transfer.unfreeze_limit(b) for b in bases)
+    return [share.choice("transfer_task", transfer.TASKS), share.choice("transfer_base", bases),
+            share.whole("transfer_per_class", 1, config.MAX_TRANSFER_PER_CLASS),
+            share.whole("transfer_epochs", 2, min(config.MAX_TRANSFER_EPOCHS, config.MAX_EPOCHS)),
+            share.whole("transfer_unfreeze", 1, unfreeze),
+            share.choice("transfer_source_per_class", range(10, config.MAX_SOURCE_PER_CLASS + 1, 10)),
+            share.whole("transfer_pretrain_epochs", 1, config.MAX_PRETRAIN_EPOCHS),
+            share.choice("transfer_lr", LEARNING_RATES), share.choice("transfer_batch", BATCH_SIZES),
+            share.whole("transfer_seed", 0, 99999)]
+
+
+share.restore(share_params(), "transfer_")
 st.title(t("transfer.heading"))
 st.markdown(t("transfer.intro"))
+share.share_popover(share_params())
 collect_finished_job()
 settings = task = None
 with guarded():

@@ -8,6 +8,8 @@ the language travels as `?lang=`. Values are checked against the declaration: a 
 unknown parameter is dropped and the page says so, keeping its default.
 Grids (kernel cells) are rows of numbers, `1,0,-1;2,0,-2;1,0,-1`; a page takes them from
 `shared_grid(key)` because where a grid is kept is the page's business.
+A widget whose range depends on other settings or on the server's data is declared with the widest
+range it can have, and the page calls `keep_in_range(key, low, high)` just before drawing it.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ui.safe_text import markdown_text
 
 APPLIED_KEY = "share_applied"  # the query parameters already applied, per page
 GRIDS_KEY = "share_grids"  # grids from a link, waiting for their page to take them
+PENDING_KEY = "share_pending"  # values a link wrote into the session, until keep_in_range checks them
 MAX_GRID_SIDE = 7
 MAX_TEXT = 1000  # characters of one parameter's value (a 7x7 grid of 6-digit numbers fits)
 
@@ -167,16 +170,35 @@ def restore(params: list[Param], prefix: str) -> None:
         return
     applied[prefix] = signature
     declared = {p.key: p for p in params}
+    pending = st.session_state.setdefault(PENDING_KEY, {})
     for key, value in values.items():
         if declared[key].kind == "grid":
             st.session_state.setdefault(GRIDS_KEY, {})[key] = value
         else:
             st.session_state[key] = value
+            pending[key] = value
     if refused:
         names = ", ".join(markdown_text(name) for name in refused)
         st.warning(t("share.refused", names=names), icon=":material/link_off:")
     else:
         st.toast(t("share.restored"), icon=":material/link:")
+
+
+def keep_in_range(key: str, low: float, high: float) -> None:
+    """Call just before a widget whose range depends on other settings or on the server's data (its
+    Param declares the widest range it can have): a value a link brought that this run's range does
+    not take is dropped, with the link's notice, and the widget starts at its default.
+
+    (Streamlit refuses a slider whose value, written into the session before it is drawn, lies
+    outside its range; a value the student set with the widget is left to Streamlit.)
+    """
+    pending = st.session_state.get(PENDING_KEY, {})
+    if key not in pending:
+        return
+    value = pending.pop(key)
+    if st.session_state.get(key) == value and not low <= value <= high:
+        del st.session_state[key]
+        st.warning(t("share.refused", names=markdown_text(key)), icon=":material/link_off:")
 
 
 def shared_grid(key: str) -> np.ndarray | None:

@@ -1,46 +1,10 @@
 """AppTest: a share link restores a page's settings (and language), a tampered link falls back to the
 defaults with a notice, and the share popover writes the link of what is on screen."""
-from pathlib import Path
-from urllib.parse import parse_qsl
-
 import pytest
 
-from streamlit.testing.v1 import AppTest
-
-from tests.app.helpers import APP, assert_no_exception
+from tests.app.helpers import assert_no_exception, open_link, page_params, shared_link
 from ui import share
 from ui.i18n import translate
-
-
-def open_link(page_path: str, query: dict[str, str]) -> AppTest:
-    """A new session opened on `page_path` with the link's query parameters.
-
-    (AppTest runs a page without app.py if it is switched to before the first run, so app.py
-    runs once first; the query parameters are set again for the page, as a link would bring them.)
-    """
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["lang"] = query.get("lang", "ko")
-    at.run()
-    at.switch_page(page_path)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def page_params(page_path: str) -> list[share.Param]:
-    """A page's share_params(), read from its source without running the page."""
-    source = (Path(APP).parent / page_path).read_text()
-    namespace: dict = {}
-    exec(compile(source.split("\nshare.restore(")[0], page_path, "exec"), namespace)
-    return namespace["share_params"]()
-
-
-def shared_link(at: AppTest) -> dict[str, str]:
-    """Open the share popover; the query parameters of the link it shows."""
-    at.session_state["share_popover"] = True
-    at.run()
-    link = next(str(c.value) for c in at.code if "?lang=" in str(c.value))
-    return dict(parse_qsl(link.split("?", 1)[1]))
 
 
 def test_pooling_link_restores_the_settings_and_language():
