@@ -305,9 +305,9 @@ def _data_code(run: Run) -> str:
         "x_train, x_val, x_test = x_train / 255.0, x_val / 255.0, x_test / 255.0",
         "",
         "",
+        ("# one-hot rows for categorical_crossentropy (the notes: np_utils.to_categorical(y))" if onehot
+         else "# integer labels for sparse_categorical_crossentropy (the notes: class_mode='sparse')"),
         "def encode(y):",
-        ("    \"\"\"One-hot rows for categorical_crossentropy (the notes: np_utils.to_categorical(y)).\"\"\""
-         if onehot else "    \"\"\"Integer labels for sparse_categorical_crossentropy (class_mode='sparse').\"\"\""),
         encode,
     ])
 
