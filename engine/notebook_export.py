@@ -249,11 +249,24 @@ def _setup_code(run: Run) -> str:
     return "\n".join(lines)
 
 
-def _arrays_code(run: Run) -> str:
+def _old_data_call(run: Run) -> list[str]:
+    """The notes' way of loading this kind of data, as comment lines."""
     h, w, _ = run.data.input_shape
+    if run.source == "mnist":
+        return ["# The notes: from keras.datasets import mnist",
+                "#            (x_train, y_train), (x_test, y_test) = mnist.load_data()  # downloads the full set",
+                "#            x_train = x_train.reshape(60000, 28, 28, 1).astype('float32') / 255.0"]
+    if run.source == "csv":
+        return ["# The notes: train_data = ImageDataGenerator(rescale=1./255).flow_from_dataframe(",
+                f"#     train, directory=train_dir, x_col='x', y_col='y', target_size=({h}, {w}),",
+                "#     class_mode='categorical', batch_size=32)"]
+    return ["# The notes: train_generator = ImageDataGenerator(rescale=1./255).flow_from_directory(",
+            f"#     './dataset/shape/train', target_size=({h}, {w}), batch_size=3, class_mode='categorical')"]
+
+
+def _arrays_code(run: Run) -> str:
     return "\n".join([
-        "# The notes: train_generator = ImageDataGenerator(rescale=1./255).flow_from_directory(",
-        f"#     './dataset/train', target_size=({h}, {w}), batch_size=32, class_mode='categorical')",
+        *_old_data_call(run),
         f"# Here: the very images the app trained on, already split, in {NPZ_PATH} (pixels 0..255).",
         f"data = np.load({_py(NPZ_PATH)})",
         "x_train, y_train = data['x_train'].astype('float32'), data['y_train']",

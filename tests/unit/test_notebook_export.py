@@ -227,3 +227,12 @@ def test_exported_script_runs_on_uploaded_class_folders(tmp_path):
     assert f"Total parameters: {run.parameters:,}" in done.stdout
     assert re.search(r"Test accuracy: [\d.]+% \(\d+ of 6 right\)", done.stdout)
     assert "Found 18 files belonging to 2 classes." in done.stdout  # image_dataset_from_directory on data/train
+
+
+@pytest.mark.parametrize("source, old", [("mnist", "mnist.load_data()"), ("csv", "flow_from_dataframe("),
+                                         ("shapes", "flow_from_directory("), ("", "flow_from_directory(")])
+def test_data_cell_names_the_notes_loader_of_the_source(source, old):
+    run = shapes_run()
+    code = code_of(ne.notebook(ne.Run(run.data, run.spec, run.settings, source), text()))
+    assert any(old in line and line.lstrip().startswith("#") for line in code.splitlines())
+    assert f"np.load({ne.NPZ_PATH!r})" in code
