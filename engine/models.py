@@ -251,14 +251,23 @@ def make_optimizer(name: str, learning_rate: float):
 def keras_code(spec: ModelSpec, input_shape: tuple[int, int, int], classes: int, optimizer: str = "adam",
                learning_rate: float = 0.001, encoding: str = "onehot") -> str:
     """The model as today's Keras code, the way the notes write it (model.add one layer at a time)."""
-    specs = layer_specs(checked(spec), classes)
-    lines = ["import keras", "", "model = keras.Sequential()", f"model.add(keras.Input(shape={tuple(input_shape)}))"]
-    for s in specs:
-        lines.append(f"model.add(keras.layers.{_code(s)})")
-    opt = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[optimizer]
-    lines += ["", f"model.compile(optimizer=keras.optimizers.{opt}(learning_rate={learning_rate:g}),",
-              f"              loss='{loss_name(encoding)}', metrics=['accuracy'])"]
+    return "\n".join(["import keras", "", model_code(spec, input_shape, classes), "",
+                      compile_code(optimizer, learning_rate, encoding)])
+
+
+def model_code(spec: ModelSpec, input_shape: tuple[int, int, int], classes: int) -> str:
+    """`model = keras.Sequential()` and one `model.add(...)` per layer. Run right after
+    keras.utils.set_random_seed(seed) it gives the same weights as build_keras."""
+    lines = ["model = keras.Sequential()", f"model.add(keras.Input(shape={tuple(input_shape)}))"]
+    lines += [f"model.add(keras.layers.{_code(s)})" for s in layer_specs(checked(spec), classes)]
     return "\n".join(lines)
+
+
+def compile_code(optimizer: str = "adam", learning_rate: float = 0.001, encoding: str = "onehot") -> str:
+    """The `model.compile(...)` call of the training settings."""
+    opt = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[optimizer]
+    return (f"model.compile(optimizer=keras.optimizers.{opt}(learning_rate={learning_rate:g}),\n"
+            f"              loss='{loss_name(encoding)}', metrics=['accuracy'])")
 
 
 def _code(s: layers.LayerSpec) -> str:

@@ -23,6 +23,7 @@ from engine.errors import EngineError
 from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
 from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
+from ui import notebook_download
 from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
 from ui.session_jobs import own
 from ui import present, share
@@ -401,6 +402,7 @@ def start_training(split, spec, settings) -> None:
     try:
         job = training.TrainingJob(split, spec, settings).start(queue=True)
         own(job)
+        notebook_download.remember(job)
         st.session_state[JOB_KEY] = job
     except EngineError as err:
         show_engine_error(err)
@@ -607,6 +609,7 @@ def results_section(result: training.TrainedModel) -> None:
     one_image_views(result)
     with guarded():
         filters_view(result)
+    notebook_download.download(result)
 
 
 # ------------------------------------------------------------------ 6. save and load
