@@ -22,7 +22,7 @@ import os
 import tempfile
 import weakref
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 
@@ -124,6 +124,43 @@ def _choice(name: str, value: object, options: tuple[str, ...]) -> str:
     if value not in options:
         raise _bad(name, value)
     return str(value)
+
+
+LAYERS_SEPARATOR, ROW_SEPARATOR, CELL_SEPARATOR = "|", ";", ","
+
+
+def layers_text(spec: ModelSpec) -> str:
+    """The spec's hidden layers as a short text (for a share link): each conv block as
+    `filters,kernel,activation,padding,pool,batchnorm,dropout` (batchnorm 0/1), blocks separated by
+    ';', then '|' and each dense layer as `units,activation,dropout`. The head is not included."""
+    def cells(values) -> str:
+        return CELL_SEPARATOR.join(f"{v:g}" if isinstance(v, float) else str(int(v) if isinstance(v, bool) else v)
+                                   for v in values)
+    blocks = ROW_SEPARATOR.join(cells(astuple(b)) for b in spec.blocks)
+    dense = ROW_SEPARATOR.join(cells(astuple(d)) for d in spec.dense)
+    return blocks + LAYERS_SEPARATOR + dense
+
+
+def layers_from_text(text: str, head: str = "flatten") -> ModelSpec:
+    """The checked ModelSpec of a `layers_text` (with `head`); EngineError for anything else."""
+    blocks_text, separator, dense_text = str(text).partition(LAYERS_SEPARATOR)
+    if not separator:
+        raise _bad("layers", text)
+
+    def rows(part: str, width: int) -> list[list[str]]:
+        found = [row.split(CELL_SEPARATOR) for row in part.split(ROW_SEPARATOR)] if part else []
+        if any(len(row) != width for row in found):
+            raise _bad("layers", text)
+        return found
+
+    def flag(cell: str) -> bool:
+        if cell not in ("0", "1"):
+            raise _bad("batchnorm", cell)
+        return cell == "1"
+
+    blocks = tuple(ConvBlock(f, k, a, p, pool, flag(bn), d) for f, k, a, p, pool, bn, d in rows(blocks_text, 7))
+    dense = tuple(DenseLayer(u, a, d) for u, a, d in rows(dense_text, 3))
+    return checked(ModelSpec(blocks, dense, head))
 
 
 def checked(spec: ModelSpec) -> ModelSpec:

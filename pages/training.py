@@ -30,6 +30,8 @@ from ui import present, share
 from visuals import training as tviz
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "train_job", "train_result", "train_collected"
+LINKED_KEY = "train_linked_layers"  # (preset, ModelSpec, count): the layers a share link brought
+LAYERS_NOW_KEY = "train_layers_now"  # the tables' layers as text, as the last run built them
 SOURCES = ("shapes", "mnist", "folders", "csv")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
 BATCH_SIZES = (8, 16, 32, 64, 128, 256)
@@ -307,25 +309,41 @@ def rows_of(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
+def linked_base(preset: str) -> tuple[models.ModelSpec, str]:
+    """The layers the tables of `preset` start from, and their editors' key suffix: the preset's own,
+    or those a share link brought for it (new editors, so earlier edits do not apply to them)."""
+    linked = share.shared_value("train_layers")
+    if linked is not None:
+        count = st.session_state.get(LINKED_KEY, (None, None, 0))[2] + 1
+        st.session_state[LINKED_KEY] = (preset, linked, count)
+    held = st.session_state.get(LINKED_KEY)
+    if held and held[0] == preset:
+        return held[1], f"_link{held[2]}"
+    return models.PRESETS[preset], ""
+
+
 def builder(preset: str) -> models.ModelSpec:
-    """The preset in two editable tables (rows can be added and removed) and the head choice."""
-    base = models.PRESETS[preset]
+    """The preset (or a link's layers) in two editable tables (rows can be added and removed) and
+    the head choice."""
+    base, suffix = linked_base(preset)
     left, right = st.columns([1.7, 1], gap="large")
     with left:
         st.markdown(f"**{t('train.blocks_heading')}**")
         blocks = st.data_editor(pd.DataFrame([asdict(b) for b in base.blocks]), num_rows="dynamic",
-                                hide_index=True, column_config=block_columns(), key=f"train_blocks_{preset}",
+                                hide_index=True, column_config=block_columns(), key=f"train_blocks_{preset}{suffix}",
                                 width="stretch")
         st.caption(t("train.block_order"))
     with right:
         st.markdown(f"**{t('train.dense_heading')}**")
         dense_frame = pd.DataFrame([asdict(d) for d in base.dense], columns=["units", "activation", "dropout"])
         dense = st.data_editor(dense_frame, num_rows="dynamic", hide_index=True, column_config=dense_columns(),
-                               key=f"train_dense_{preset}", width="stretch")
+                               key=f"train_dense_{preset}{suffix}", width="stretch")
         head = st.radio(t("train.head"), models.HEADS, format_func=labeler("train.heads"), key="train_head",
                         horizontal=True)
-    return models.ModelSpec(tuple(models.ConvBlock(**row) for row in rows_of(blocks)),
+    spec = models.ModelSpec(tuple(models.ConvBlock(**row) for row in rows_of(blocks)),
                             tuple(models.DenseLayer(**row) for row in rows_of(dense)), head)
+    st.session_state[LAYERS_NOW_KEY] = models.layers_text(spec)  # for the share link, drawn above
+    return spec
 
 
 def rows_height(count: int) -> int:
@@ -663,8 +681,8 @@ def slider_values(low: int, high: int, step: int) -> range:
 
 def share_params() -> list[share.Param]:
     """What a share link of this page carries: the data source and its options, the split,
-    augmentation, the model preset and head, and the training settings. Not the uploads, the
-    CSV's columns, the edited layer tables or the trained model (they stay in their session).
+    augmentation, the model (preset, the layer tables as edited, head) and the training settings. Not
+    the uploads, the CSV's columns or the trained model (they stay in their session).
     MNIST's counts are declared for the largest set a server may have (keep_in_range checks them)."""
     room, values = config.MAX_TRAIN_IMAGES, slider_values
     return [share.choice("train_source", SOURCES), share.choice("train_shape_size", values(12, 64, 4)),
@@ -681,13 +699,14 @@ def share_params() -> list[share.Param]:
             share.choice("train_preset", models.PRESET_NAMES), share.choice("train_head", models.HEADS),
             share.choice("train_optimizer", training.OPTIMIZERS), share.choice("train_lr", LEARNING_RATES),
             share.choice("train_batch", BATCH_SIZES), share.whole("train_epochs", 1, config.MAX_EPOCHS),
-            share.whole("train_seed", 0, 99999), share.choice("train_encoding", training.ENCODINGS)]
+            share.whole("train_seed", 0, 99999), share.choice("train_encoding", training.ENCODINGS),
+            share.parsed("train_layers", models.layers_from_text)]
 
 
 share.restore(share_params(), "train_")
 st.title(t("train.heading"))
 st.caption(t("train.intro"))
-share.share_popover(share_params())
+share.share_popover(share_params(), {"train_layers": st.session_state.get(LAYERS_NOW_KEY)})
 collect_finished_job()
 split = data_section()
 spec = None

@@ -7,14 +7,17 @@ the "share" button should be. A parameter is named after its widget key (`?conv_
 the language travels as `?lang=`. Values are checked against the declaration: a tampered or
 unknown parameter is dropped and the page says so, keeping its default.
 Grids (kernel cells) are rows of numbers, `1,0,-1;2,0,-2;1,0,-1`; a page takes them from
-`shared_grid(key)` because where a grid is kept is the page's business.
+`shared_grid(key)` because where a grid is kept is the page's business; a value the page keeps as
+text (the training studio's layer tables) is declared with `parsed(key, parse)` and taken with
+`shared_value(key)`.
 A widget whose range depends on other settings or on the server's data is declared with the widest
 range it can have, and the page calls `keep_in_range(key, low, high)` just before drawing it.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlencode
 
 import numpy as np
@@ -35,7 +38,8 @@ class Param:
     """One shareable setting: the widget `key` and the values it may take.
 
     kind: "int" and "float" (within low..high), "choice" (one of options), "choices" (some of
-    options, comma-separated), "bool", "grid".
+    options, comma-separated), "bool", "grid", "text" (a value the page keeps itself, like a grid,
+    written as text: `parse(text)` gives the value or raises ValueError).
     """
 
     key: str
@@ -43,6 +47,7 @@ class Param:
     low: float | None = None
     high: float | None = None
     options: tuple = ()
+    parse: Callable[[str], object] | None = field(default=None, compare=False)
 
 
 def whole(key: str, low: int, high: int) -> Param:
@@ -69,6 +74,13 @@ def grid(key: str) -> Param:
     return Param(key, "grid")
 
 
+def parsed(key: str, parse: Callable[[str], object]) -> Param:
+    return Param(key, "text", parse=parse)
+
+
+PAGE_KEPT = ("grid", "text")  # kinds whose value the page keeps (and takes with shared_value)
+
+
 def encode(param: Param, value: object) -> str | None:
     """The text of `value` in a link, or None if it is not a value `param` takes."""
     try:
@@ -83,6 +95,10 @@ def _encode(param: Param, value: object) -> str | None:
         return ";".join(",".join(f"{v:.6g}" for v in row) for row in rows)
     if param.kind == "bool":
         return "1" if value else "0"
+    if param.kind == "text":
+        written = str(value)
+        param.parse(written)
+        return written
     if param.kind == "choices":
         text = ",".join(str(v) for v in value)
         decode(param, text)
@@ -113,6 +129,8 @@ def decode(param: Param, text: str) -> object:
         return matches[0]
     if param.kind == "grid":
         return _decode_grid(param, text)
+    if param.kind == "text":
+        return param.parse(text)
     number = int(text) if param.kind == "int" else float(text)
     if not math.isfinite(number) or not param.low <= number <= param.high:
         raise ValueError(param.key)
@@ -172,7 +190,7 @@ def restore(params: list[Param], prefix: str) -> None:
     declared = {p.key: p for p in params}
     pending = st.session_state.setdefault(PENDING_KEY, {})
     for key, value in values.items():
-        if declared[key].kind == "grid":
+        if declared[key].kind in PAGE_KEPT:
             st.session_state.setdefault(GRIDS_KEY, {})[key] = value
         else:
             st.session_state[key] = value
@@ -203,12 +221,17 @@ def keep_in_range(key: str, low: float, high: float) -> None:
 
 def shared_grid(key: str) -> np.ndarray | None:
     """A grid a link brought for `key` (taken once), or None."""
+    return shared_value(key)
+
+
+def shared_value(key: str) -> object | None:
+    """A page-kept value (a grid, a parsed text) a link brought for `key` (taken once), or None."""
     return st.session_state.get(GRIDS_KEY, {}).pop(key, None)
 
 
 def current_values(params: list[Param], grids: dict[str, np.ndarray] | None = None) -> dict[str, object]:
     """The page's current settings: the widgets' values, plus the grids the page passes."""
-    values = {p.key: st.session_state[p.key] for p in params if p.kind != "grid" and p.key in st.session_state}
+    values = {p.key: st.session_state[p.key] for p in params if p.kind not in PAGE_KEPT and p.key in st.session_state}
     values.update(grids or {})
     return values
 

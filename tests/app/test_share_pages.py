@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import datasets
+from engine import datasets, layers as layers_module, models
 from tests.app.helpers import assert_no_exception, open_link, page_params, shared_link
 from tests.app.test_forward_page import fake_model
 from ui import registry, share
@@ -38,7 +38,7 @@ def link_texts(page_path: str, at) -> dict[str, str]:
     """The page's declared settings as a link would write them, from the widgets' values."""
     params = page_params(page_path)
     return {p.key: share.encode(p, at.session_state[p.key]) for p in params
-            if p.kind != "grid" and p.key in at.session_state}
+            if p.kind not in share.PAGE_KEPT and p.key in at.session_state}
 
 
 def assert_round_trip(page_path: str, at, changed: dict[str, str]) -> object:
@@ -53,7 +53,11 @@ def assert_round_trip(page_path: str, at, changed: dict[str, str]) -> object:
     assert_no_exception(again)
     assert not again.warning and not again.error
     shown = link_texts(page_path, again)
-    assert {k: shown[k] for k in link if k != "lang"} == {k: v for k, v in link.items() if k != "lang"}
+    kept = {p.key for p in page_params(page_path) if p.kind in share.PAGE_KEPT}
+    assert {k: shown[k] for k in link if k != "lang" and k not in kept} == \
+        {k: v for k, v in link.items() if k != "lang" and k not in kept}
+    if kept & set(link):  # page-kept values are not in the session: the new session's link shows them
+        assert {k: v for k, v in shared_link(again).items() if k in kept} == {k: link[k] for k in kept & set(link)}
     return again
 
 
@@ -148,6 +152,34 @@ def test_training_link_round_trips_data_augmentation_model_and_training_settings
     assert again.slider(key="train_shape_size").value == 32 and again.checkbox(key="train_aug_hflip").value
     assert again.select_slider(key="train_lr").value == 0.01
     assert [m.value for m in again.metric] == [v for _, v in metrics]  # the same split, the same model
+
+
+def test_training_link_carries_the_layer_tables_as_edited():
+    """A teacher's own model (rows added, values changed) comes back from the link: the same tables,
+    the same parameter count as the engine's summary of those layers, and the same link again."""
+    layers = "12,5,tanh,same,avg,1,0.1;24,3,relu,valid,none,0,0|48,elu,0.25;16,relu,0"
+    spec = models.layers_from_text(layers, "flatten")
+    at = open_link(TRAINING, {"lang": "en", "train_preset": "tiny", "train_layers": layers})
+    assert_no_exception(at)
+    assert not at.warning
+    split_shape, classes = (24, 24, 1), len(datasets.SHAPE_CLASSES)
+    total, _, _ = layers_module.totals(models.summary(spec, split_shape, classes))
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[translate("en", "train.total_params")] == f"{total:,}"
+    assert shared_link(at)["train_layers"] == layers
+    at.selectbox(key="train_preset").set_value("mnist_notes").run()  # another preset keeps its own layers
+    assert shared_link(at)["train_layers"] == models.layers_text(models.PRESETS["mnist_notes"])
+    at.selectbox(key="train_preset").set_value("tiny").run()  # ... and the linked one comes back
+    assert shared_link(at)["train_layers"] == layers
+
+
+@pytest.mark.parametrize("layers", ["", "8,3,relu,valid,max,0,0", "0,3,relu,valid,max,0,0|", "8,3,relu,valid,max,2,0|",
+                                    "8,3,relu,valid,max,0,nan|", "8,3,relu,valid,max,0,0|64,softmax,0",
+                                    ";".join(["8,3,relu,same,none,0,0"] * 40) + "|"])
+def test_training_tampered_layers_keep_the_presets_tables(layers):
+    at = open_link(TRAINING, {"lang": "ko", "train_layers": layers})
+    assert_refused(at, "ko", ["train_layers"])
+    assert shared_link(at)["train_layers"] == models.layers_text(models.PRESETS["tiny"])
 
 
 def test_training_link_round_trips_the_mnist_counts():
