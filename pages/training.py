@@ -627,7 +627,6 @@ def results_section(result: training.TrainedModel) -> None:
     one_image_views(result)
     with guarded():
         filters_view(result)
-    notebook_download.download(result)
 
 
 # ------------------------------------------------------------------ 6. save and load
@@ -643,6 +642,7 @@ def save_and_load(result: training.TrainedModel | None, split: training.DataSpli
                                file_name="convlab_model.keras", mime="application/zip", on_click="ignore",
                                icon=":material/download:", key="train_download")
             st.caption(t("train.download_note"))
+            notebook_download.download(result)
         else:
             st.caption(t("train.nothing_to_save"))
     with c2:

@@ -157,7 +157,7 @@ def query_string(params: list[Param], values: dict[str, object], lang: str) -> s
             text = encode(param, values[param.key])
             if text is not None:
                 pairs[param.key] = text
-    return "?" + urlencode(pairs, safe=",;")
+    return "?" + urlencode(pairs, safe=",;|")
 
 
 def _incoming(params: list[Param], prefix: str) -> tuple[dict[str, object], list[str]]:
