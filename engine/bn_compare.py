@@ -13,7 +13,7 @@ models. Nothing draws from Keras' global random state, so keras.utils.set_random
 not needed, and a run neither disturbs nor is disturbed by another session training at the
 same time (the training studio seeds under its own lock). A run takes one of the server's
 training slots (engine.training.SLOTS) like the training studio's jobs, or raises
-EngineError('training_busy'). TensorFlow/Keras are imported inside the functions that need
+EngineError('training_busy'), and trains in a worker process (engine.workers). TensorFlow/Keras are imported inside the functions that need
 them, so importing this module stays cheap.
 
 Data (NumPy only): drawn shapes (3 classes) or MNIST digits (10 classes) from
@@ -199,8 +199,10 @@ def compare(settings: CompareSettings,
 
     progress(done, total) is called after every epoch of either run (total = 2 * epochs).
     Bad settings raise EngineError before TensorFlow is imported; when every training slot of
-    the server is taken, EngineError('training_busy').
+    the server is taken, EngineError('training_busy'). The training runs in one of the server's
+    worker processes (engine.workers), or here when it has none.
     """
+    from engine import workers
     from engine.training import SLOTS
 
     data = load_data(settings)
@@ -208,18 +210,38 @@ def compare(settings: CompareSettings,
     if not SLOTS.try_acquire(job):
         raise EngineError("training_busy", limit=SLOTS.limit)
     try:
-        _limit_threads()
-        total, done = 2 * settings.epochs, [0]
-
-        def tick() -> None:
-            done[0] += 1
-            if progress is not None:
-                progress(done[0], total)
-
-        began = time.perf_counter()
-        without = _train_one(settings, data, False, tick)
-        with_bn = _train_one(settings, data, True, tick)
+        pool = workers.shared_pool()
+        if pool is None:
+            return _compare(settings, data, progress)
+        report = (lambda counts: progress(*counts)) if progress is not None else None
+        return pool.run(CompareTask(settings, data), report)
     finally:
         SLOTS.release(job)
+
+
+class CompareTask:
+    """`compare`'s training as a worker task (engine.workers), reporting (done, total) epochs."""
+
+    def __init__(self, settings: CompareSettings, data: tuple) -> None:
+        self.settings, self.data = settings, data
+
+    def __call__(self, channel) -> CompareResult:
+        return _compare(self.settings, self.data, lambda done, total: channel.send((done, total), urgent=True))
+
+
+def _compare(settings: CompareSettings, data: tuple,
+             progress: Callable[[int, int], None] | None) -> CompareResult:
+    """Both trainings, here and now."""
+    _limit_threads()
+    total, done = 2 * settings.epochs, [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
+    began = time.perf_counter()
+    without = _train_one(settings, data, False, tick)
+    with_bn = _train_one(settings, data, True, tick)
     return CompareResult(with_bn, without, settings, len(data[0]), len(data[2]),
                          time.perf_counter() - began)

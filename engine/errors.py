@@ -37,6 +37,8 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "too_many_params": ("params", "limit"),
     "too_many_images": ("count", "limit"),
     "training_busy": ("limit",),
+    "worker_lost": (),
+    "worker_memory": ("limit",),
     "one_class_only": ("name",),
     "no_class_folders": (),
     "no_usable_images": ("skipped",),
@@ -76,6 +78,13 @@ class EngineError(ValueError):
         self.params = params
         detail = ", ".join(f"{k}={v}" for k, v in params.items())
         super().__init__(f"{key}({detail})")
+
+    def __reduce__(self):  # pickled by key and params (a worker process sends it to the server)
+        return _rebuild_engine_error, (self.key, self.params)
+
+
+def _rebuild_engine_error(key: str, params: dict) -> EngineError:
+    return EngineError(key, **params)
 
 
 def require_finite(name: str, array: np.ndarray) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine import config, models
+from engine import config, models, workers
 from engine.errors import EngineError
 
 log = logging.getLogger("convlab.training")
@@ -403,11 +403,17 @@ class Progress:
 
 
 class TrainingJob:
-    """One model.fit in a background thread owned by one browser session.
+    """One model.fit owned by one browser session, followed by a background thread.
 
-    The thread writes only this object's progress record (under its lock); the page reads copies
-    with `snapshot()`, asks it to `stop()`, and takes `model` once `finished`.
+    The thread waits for a server slot, then hands the work (`_work`) to a worker process
+    (engine.workers; in the thread itself when the server has none, or for a class with
+    `remote = False`). The worker runs a copy of this job and reports its progress record, which
+    the thread keeps here (under the lock); the page reads copies with `snapshot()`, asks it to
+    `stop()`, and takes `model` once `finished`. The trained model comes back as .keras bytes
+    (`_pack`/`_unpack`); what else a subclass made in the worker comes back by `_carried`.
     """
+
+    remote = True  # run _work in a worker process when the server has workers
 
     def __init__(self, data: DataSplit, spec: models.ModelSpec, settings: TrainSettings,
                  slots: TrainingSlots = SLOTS) -> None:
@@ -450,6 +456,10 @@ class TrainingJob:
         """Block until the job has finished (True) or `timeout` seconds passed (False)."""
         return self._done.wait(timeout)
 
+    def _progress_copy(self) -> Progress:
+        with self._lock:
+            return copy.deepcopy(self._progress)
+
     def snapshot(self) -> Progress:
         """A copy of the progress record, safe to read while the job runs."""
         with self._lock:
@@ -487,10 +497,14 @@ class TrainingJob:
             if not self._await_slot():
                 self._update(status="cancelled")
                 return
-            self.model = self._work()
+            self.model = self._execute()
             self._update(status=self._end_status())
         except EngineError as err:
             self.error = err
+            self._update(status="failed")
+        except workers.TaskFailed as err:
+            log.error("training job %s failed in its worker: %s", self.id, err.kind)
+            self.failure_kind = err.kind
             self._update(status="failed")
         except Exception as err:  # noqa: BLE001 - reported to the page as a short notice
             log.exception("training job %s failed", self.id)
@@ -500,8 +514,46 @@ class TrainingJob:
             self._slots.release(self.id)
             self._done.set()
 
+    def _execute(self):
+        """Run `_work` in a worker process (or here, without workers) and return its model."""
+        pool = workers.shared_pool() if self.remote else None
+        if pool is None:
+            return self._work()
+        packed, carried, progress = pool.run(RemoteWork(self), self._receive, self._stop.is_set)
+        self.__dict__.update(carried)
+        self._receive(progress)
+        return self._unpack(packed)
+
+    def _receive(self, progress: Progress) -> None:
+        """The worker's newest progress record becomes this job's."""
+        with self._lock:
+            self._progress = progress
+
+    def _pack(self, model) -> bytes | None:
+        """In the worker: the trained model as .keras bytes (None without a model)."""
+        return None if model is None else models.save_bytes(model, self.data.class_names)
+
+    def _unpack(self, packed: bytes | None):
+        """In the server: the model from `_pack`'s bytes."""
+        return None if packed is None else models.load_bytes(packed).model
+
+    def _carried(self) -> dict:
+        """In the worker: attributes (besides the model) the server's job takes over."""
+        return {}
+
+    UNPICKLED = ("_lock", "_stop", "_done", "_thread", "_slots", "model")
+
+    def __getstate__(self) -> dict:
+        """What a worker gets: the data, spec and settings, not the thread's locks or the slots."""
+        return {k: v for k, v in self.__dict__.items() if k not in self.UNPICKLED}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock, self._stop, self._done = threading.Lock(), threading.Event(), threading.Event()
+        self._thread, self._slots, self.model = None, None, None
+
     def _work(self):
-        """The thread's work: train and return the model. A subclass may run other work here
+        """The work: train and return the model. A subclass may run other work here
         (engine.transfer runs a whole comparison) and keeps the slot, stop and status handling."""
         model, train_ds, val_ds, steps = prepare_fit(self.data, self.spec, self.settings)
         self._update(status="running", steps_per_epoch=steps)
@@ -542,6 +594,45 @@ class TrainingJob:
             for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                 if key in logs:
                     p.history.setdefault(key, []).append(float(logs[key]))
+
+
+class RemoteWork:
+    """A job's work as a worker task (engine.workers): the copy of the job runs `_work`, a thread
+    reports its progress record every SEND_GAP, and Stop from the server reaches `should_stop`."""
+
+    def __init__(self, job: TrainingJob) -> None:
+        self.job = job
+
+    def __call__(self, channel) -> tuple[object, dict, Progress]:
+        job = self.job
+        job._stop = _ChannelStop(channel)
+        done = threading.Event()
+
+        def report() -> None:
+            while not done.wait(workers.SEND_GAP):
+                channel.send(job._progress_copy(), urgent=True)
+
+        reporter = threading.Thread(target=report, name="convlab-report", daemon=True)
+        reporter.start()
+        try:
+            model = job._work()
+        finally:
+            done.set()
+            reporter.join()
+        return job._pack(model), job._carried(), job._progress_copy()
+
+
+class _ChannelStop:
+    """threading.Event's `is_set`/`set` for a job in a worker: set by the server's Stop."""
+
+    def __init__(self, channel) -> None:
+        self._channel, self._set = channel, False
+
+    def is_set(self) -> bool:
+        return self._set or self._channel.stop_requested()
+
+    def set(self) -> None:
+        self._set = True
 
 
 def progress_callback(job: TrainingJob):

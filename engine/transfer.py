@@ -555,6 +555,9 @@ class TransferJob(training.TrainingJob, Hooks):
         self.result = run_comparison(self.task, self.transfer, self)
         return None
 
+    def _carried(self) -> dict:
+        return {"result": self.result}  # the comparison, made in the worker
+
     # -- Hooks, called from the worker thread
     def phase(self, method: str, steps: int) -> None:
         self._update(status="running", phase=method, steps_per_epoch=steps, step=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import bn_compare, bn_lab, kernels, layers
+from engine import bn_compare, bn_lab, kernels, layers, workers
 from engine.batchnorm import batchnorm_param_count
 from ui.feedback import guarded
 from ui.heat_table import show_heatmap
@@ -276,6 +276,7 @@ def show_compare(result: bn_compare.CompareResult) -> None:
 def compare_section() -> None:
     st.subheader(t("bn.cmp_heading"))
     st.markdown(t("bn.cmp_intro"))
+    workers.warm_shared_pool()  # the comparison starts at once: the worker processes are ready
     settings = compare_controls()
     if st.button(t("bn.cmp_run"), key="bn_cmp_run", type="primary", icon=":material/play_arrow:"):
         with guarded():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import config, datasets, images, layers, models, training, uploads
+from engine import config, datasets, images, layers, models, training, uploads, workers
 from engine.errors import EngineError
 from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
 from ui.heat_table import show_heatmap
@@ -707,6 +707,7 @@ share.restore(share_params(), "train_")
 st.title(t("train.heading"))
 st.caption(t("train.intro"))
 share.share_popover(share_params(), {"train_layers": st.session_state.get(LAYERS_NOW_KEY)})
+workers.warm_shared_pool()  # Train starts at once: the worker processes are ready
 collect_finished_job()
 split = data_section()
 spec = None

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import config, datasets, training, transfer
+from engine import config, datasets, training, transfer, workers
 from engine.errors import EngineError
 from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
@@ -300,6 +300,7 @@ share.restore(share_params(), "transfer_")
 st.title(t("transfer.heading"))
 st.markdown(t("transfer.intro"))
 share.share_popover(share_params())
+workers.warm_shared_pool()  # the comparison starts at once: the worker processes are ready
 collect_finished_job()
 settings = task = None
 with guarded():

@@ -209,13 +209,17 @@ def test_two_sessions_train_at_once_and_keep_their_seeds(shapes_split):
     np.testing.assert_allclose(jobs[0].snapshot().history["loss"], alone, rtol=1e-5)
 
 
-def test_a_failure_inside_the_thread_is_reported(shapes_split, monkeypatch):
-    def broken(*args, **kwargs):
+class BrokenJob(training.TrainingJob):
+    """A job whose work fails (in its worker process, like a real one)."""
+
+    def _work(self):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(training, "prepare_fit", broken)
+
+def test_a_failure_inside_the_worker_is_reported(shapes_split):
     slots = training.TrainingSlots(1)
-    job = run(shapes_split, TrainSettings(epochs=1), slots=slots)
+    job = BrokenJob(shapes_split, TINY, TrainSettings(epochs=1), slots=slots).start()
+    assert job.wait(120)
     assert job.snapshot().status == "failed" and job.failure_kind == "RuntimeError"
     assert job.model is None and slots.active() == 0
 
