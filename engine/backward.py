@@ -624,6 +624,16 @@ class GradCheck:
     loss_minus: float
     h: float
     relative_error: float  # |a - n| / max(|a|, |n|, 1e-12)
+    loss: float  # L(w)
+    right_slope: float  # (L(w+h) - L(w)) / h
+    left_slope: float  # (L(w) - L(w-h)) / h
+
+    @property
+    def kink(self) -> bool:
+        """The two one-sided slopes disagree: w sits on a non-differentiable point (a ReLU input at
+        exactly 0, a max-pool tie), where backprop takes one side's derivative (TensorFlow's choice)."""
+        scale = max(abs(self.right_slope), abs(self.left_slope), 1e-12)
+        return abs(self.right_slope - self.left_slope) / scale > 1e-3 and self.relative_error > 1e-3
 
 
 def gradient_check(image: object, steps: list[forward.Step], label: int, step_index: int, name: str,
@@ -649,7 +659,8 @@ def gradient_check(image: object, steps: list[forward.Step], label: int, step_in
     numeric = (plus - minus) / (2 * h)
     rel = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-12)
     return GradCheck(analytic=analytic, numeric=numeric, loss_plus=plus, loss_minus=minus, h=float(h),
-                     relative_error=rel)
+                     relative_error=rel, loss=grads.loss, right_slope=(plus - grads.loss) / h,
+                     left_slope=(grads.loss - minus) / h)
 
 
 def numeric_gradient(f: Callable[[np.ndarray], float], x: object, h: float = 1e-6) -> np.ndarray:
@@ -738,3 +749,135 @@ def make_optimizer(name: str, learning_rate: float, **settings: object) -> Calla
     cls = optimizers.OPTIMIZERS[name]
     cls(learning_rate, **settings)  # raises 'bad_hyperparameter' before any step
     return lambda: cls(learning_rate, **settings)
+
+
+# ------------------------------------------------------------------ explaining one gradient cell of a network
+
+
+@dataclass(frozen=True)
+class ElementGradTrace:
+    """dL/dx = upstream x derivative for a step acting cell by cell (ReLU, an activation, the
+    rescale, an inference BatchNorm, a global pool's share): x the forward input value, upstream
+    dL/d(output) at the same cell (or the pooled channel), derivative d(output)/dx, result."""
+
+    x: float
+    upstream: float
+    derivative: float
+    result: float
+
+
+@dataclass(frozen=True)
+class DenseInputGradTrace:
+    """dL/dx[d] of a dense layer = sum_u W[d, u] delta[u]: weights (U,), upstream delta (U,), products, total."""
+
+    index: int
+    weights: np.ndarray
+    upstream: np.ndarray
+    products: np.ndarray
+    total: float
+
+
+@dataclass(frozen=True)
+class FlattenGradTrace:
+    """dL/dmap[cell] = dL/dflat[index]: flatten only moves the number."""
+
+    cell: tuple[int, ...]
+    index: int
+    result: float
+
+
+@dataclass(frozen=True)
+class SoftmaxGradTrace:
+    """At the logits z (softmax + cross-entropy): dL/dz_k = p_k - y_k, and the same number by the chain
+    rule through the softmax: sum_j dL/dp_j dp_j/dz_k, with dp_j/dz_k = p_j (delta_jk - p_k)
+    (p_k (1 - p_k) for j = k, -p_j p_k otherwise). upstream (K,) dL/dp, jacobian (K,) dp_j/dz_k."""
+
+    unit: int
+    p: float
+    y: float
+    result: float
+    upstream: np.ndarray
+    jacobian: np.ndarray
+    products: np.ndarray
+    chain_total: float
+
+
+@dataclass(frozen=True)
+class OutputGradTrace:
+    """At the probabilities: dL/dp_k = -y_k / p_k (only the true class is not 0)."""
+
+    unit: int
+    p: float
+    y: float
+    result: float
+
+
+def stage_grad_trace(stages: list[forward.Stage], grads: NetworkGrads, index: int, position: tuple[int, ...]):
+    """How dL/d(stage `index`)[position] follows from the gradient of the next stage (the next step's rule).
+
+    position (row, col, channel) for maps, (unit,) for vectors. Returns OutputGradTrace (the
+    probabilities), SoftmaxGradTrace (the logits), InputGradTrace (before a conv), PoolGradTrace
+    (before a pooling), DenseInputGradTrace, FlattenGradTrace or ElementGradTrace.
+    """
+    if not (conv._is_index(index) and 0 <= index < len(stages)):
+        raise EngineError("channel_out_of_range", channel=index, channels=len(stages))
+    values = stages[index].values
+    pos = tuple(int(p) for p in position)
+    if len(pos) != values.ndim or any(not 0 <= p < s for p, s in zip(pos, values.shape)):
+        raise EngineError("position_out_of_range", row=pos[0], col=pos[1] if len(pos) > 1 else 0,
+                          rows=values.shape[0], cols=values.shape[1] if values.ndim > 1 else 1)
+    result = float(grads.stage_grads[index][pos])
+    if index == len(stages) - 1:
+        unit = pos[0]
+        return OutputGradTrace(unit, float(values[unit]), float(unit == grads.label), result)
+    step, up = stages[index + 1].step, grads.stage_grads[index + 1]
+    if step.kind == "softmax":
+        k = pos[0]
+        p = grads.probs
+        jac = softmax_jacobian(p)[:, k]
+        products = up * jac
+        return SoftmaxGradTrace(k, float(p[k]), float(k == grads.label), result, up, jac, products,
+                                float(products.sum()))
+    if step.kind == "conv":
+        return input_grad_trace(values.shape[:2], step.kernel, up, step.strides, step.padding, step.dilation, *pos)
+    if step.kind == "pool":
+        return pool_grad_trace(values, up, step.pool_size, step.strides, step.padding, step.mode, *pos)
+    if step.kind == "dense":
+        w = step.weights[pos[0]]
+        return DenseInputGradTrace(pos[0], w, up, w * up, float((w * up).sum()))
+    if step.kind == "flatten":
+        flat = int(np.ravel_multi_index(pos, values.shape))
+        return FlattenGradTrace(pos, flat, result)
+    x = float(values[pos])
+    if step.kind == "global_pool":
+        share = global_pool_backward(values[None], np.ones((1, values.shape[2])), step.mode)[0][pos]
+        return ElementGradTrace(x, float(up[pos[-1]]), float(share), result)
+    if step.kind == "scale":
+        derivative = float(step.factor)
+    elif step.kind == "batchnorm":
+        derivative = float(step.bn.gamma[pos[-1]] / np.sqrt(step.bn.moving_variance[pos[-1]] + step.epsilon))
+    else:
+        derivative = float(activation_derivative("relu" if step.kind == "relu" else step.activation, np.array(x)))
+    return ElementGradTrace(x, float(up[pos]), derivative, result)
+
+
+@dataclass(frozen=True)
+class DenseWeightGradTrace:
+    """dL/dW[d, u] = a[d] x delta[u] (the notes' delta^l (a^(l-1))^T, one entry), dL/db[u] = delta[u]."""
+
+    d: int
+    u: int
+    activation: float
+    delta: float
+    result: float
+
+
+def dense_weight_trace(stages: list[forward.Stage], grads: NetworkGrads, step_index: int, d: int, u: int
+                       ) -> DenseWeightGradTrace:
+    """Trace one dense weight's gradient; step_index is the dense step's index in the steps list."""
+    stage = stages[step_index + 1]
+    if stage.kind != "dense":
+        raise EngineError("bad_mode", mode=stage.kind)
+    conv._check_position(d, u, *stage.step.weights.shape)
+    a, delta = float(stages[step_index].values[d]), float(grads.stage_grads[step_index + 1][u])
+    return DenseWeightGradTrace(int(d), int(u), a, delta, float(grads.param_grads[step_index + 1]["weights"][d, u]))
