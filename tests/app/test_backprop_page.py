@@ -239,3 +239,28 @@ def _nan_model():
     model = fake_model()
     model.layers[0]._weights[0] = np.full((3, 3, 1, 4), np.nan)
     return model
+
+
+def test_share_link_round_trips_the_settings():
+    from tests.app.helpers import open_link
+    from tests.app.test_share_pages import assert_refused, assert_round_trip
+
+    at = open_link(PAGE, {"lang": "en"})
+    at.radio(key="bp_dense").set_value("random").run()
+    at.selectbox(key="bp_stage").set_value(4).run()
+    at.slider(key="bp_row_4").set_value(5).run()
+    at.selectbox(key="bp_wf").set_value(1).run()
+    at.radio(key="bp_opt").set_value("adam").run()
+    at.number_input(key="bp_lr").set_value(0.02).run()
+    at.slider(key="bp_steps").set_value(3).run()
+    at.selectbox(key="bp_check_param").set_value("5.bias").run()
+    at.slider(key="bp_check_index").set_value(2).run()
+    assert_no_exception(at)
+    shown = [str(c.value) for c in at.code]
+    changed = {"bp_dense": "random", "bp_stage": "4", "bp_row_4": "5", "bp_wf": "1", "bp_opt": "adam",
+               "bp_lr": "0.02", "bp_steps": "3", "bp_check_param": "5.bias", "bp_check_index": "2"}
+    again = assert_round_trip(PAGE, at, changed)
+    assert [str(c.value) for c in again.code] == shown  # the same cells, the same numbers
+    bad = open_link(PAGE, {"lang": "ko", "bp_lr": "nan", "bp_steps": "999", "bp_opt": "lion", "bp_check_index": "9"})
+    assert_refused(bad, "ko", ["bp_lr", "bp_steps", "bp_opt"])
+    assert not bad.error and bad.number_input(key="bp_lr").value == 0.01
