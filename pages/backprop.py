@@ -438,9 +438,13 @@ def learning_body(image, steps, label) -> None:
         k0, k1 = run.kernels[0][:, :, 0, :], run.kernels[-1][:, :, 0, :]
         f = min(k0.shape[2], 8)
         top = [t("bp.filter_n", n=i + 1) for i in range(f)]
-        bottom = [t("bp.filter_after_n", n=i + 1, steps=done) for i in range(f)]
-        show_heatmap(bviz.kernel_panels(k0[..., :f], k1[..., :f], top, bottom), "bp_filters_learned",
-                     values=[(top[i], k0[..., i]) for i in range(f)] + [(bottom[i], k1[..., i]) for i in range(f)])
+        after = [t("bp.filter_after_n", n=i + 1, steps=done) for i in range(f)]
+        change = [t("bp.filter_change_n", n=i + 1) for i in range(f)]
+        delta = k1[..., :f] - k0[..., :f]
+        show_heatmap(bviz.kernel_panels(k0[..., :f], k1[..., :f], top, after, extra=[(delta, change)]),
+                     "bp_filters_learned",
+                     values=[(top[i], k0[..., i]) for i in range(f)] + [(after[i], k1[..., i]) for i in range(f)]
+                     + [(change[i], delta[..., i]) for i in range(f)])
         st.caption(t("bp.filters_note"))
 
 

@@ -13,11 +13,14 @@ from visuals.forward import BAR_COLOR, TOP_COLOR
 
 
 def kernel_panels(kernel: np.ndarray, grad: np.ndarray, kernel_titles: list[str], grad_titles: list[str],
-                  height_per_row: int = 170, title_room: int = 58) -> go.Figure:
-    """Each filter (KH, KW, F) of one input channel on the top row, its gradient under it."""
+                  height_per_row: int = 170, title_room: int = 58, extra: list[tuple[np.ndarray, list[str]]] = ()
+                  ) -> go.Figure:
+    """Each filter (KH, KW, F) of one input channel on the top row, `grad` (same shape) under it, and
+    any `extra` rows (arrays of the same shape with their titles) below."""
     f = kernel.shape[2]
-    panels = [{"values": kernel[..., i], "title": kernel_titles[i]} for i in range(f)]
-    panels += [{"values": grad[..., i], "title": grad_titles[i]} for i in range(f)]
+    panels = []
+    for values, titles in [(kernel, kernel_titles), (grad, grad_titles), *extra]:
+        panels += [{"values": values[..., i], "title": titles[i]} for i in range(f)]
     return heatmaps.heatmap_panels(panels, f, height_per_row=height_per_row, title_room=title_room)
 
 
