@@ -177,6 +177,14 @@ def page_specs() -> list[PageSpec]:
             Control("learning rate", slider(en("opt.lr"))),
             Control("steps", slider(en("opt.steps"))),
         ]),
+        PageSpec("backprop", "how-cnns-learn", [
+            Control("kernel column", slider(en("bp.tap_col"))),
+            Control("dense unit", slider(en("bp.dense_unit"))),
+            Control("optimizer", options("radio", en("bp.optimizer"), [en("bp.optimizers.sgd"), en("bp.optimizers.adam")])),
+            Control("learning rate", number(en("bp.lr"), [0.01, 0.02])),
+            Control("steps", slider(en("bp.steps"))),
+            Control("checked entry", slider(en("bp.check_index"))),
+        ]),
         PageSpec("training", "training-studio", [
             Control("image size", slider(en("train.shape_size"))),
             Control("images per class", slider(en("train.shape_count"))),

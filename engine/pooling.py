@@ -65,6 +65,15 @@ def _real_counts(axis: AxisOutput) -> np.ndarray:
     return np.minimum(start + axis.kernel, axis.input) - np.maximum(start, 0)
 
 
+def window_offsets(ah: AxisOutput, aw: AxisOutput):
+    """For every window offset (a, b), in row-major order: (a, b, rows, cols), the slices of the
+    padded input read by that offset of every window: rows = a, a + S_h, ..., a + (OH-1)*S_h."""
+    for a in range(ah.kernel):
+        for b in range(aw.kernel):
+            yield (a, b, slice(a, a + (ah.output - 1) * ah.stride + 1, ah.stride),
+                   slice(b, b + (aw.output - 1) * aw.stride + 1, aw.stride))
+
+
 def pool2d(x: object, pool_size: object = 2, strides: object = None, padding: object = "valid",
            mode: str = "max") -> np.ndarray:
     """Max or average pooling of x (N,H,W,C) -> (N,OH,OW,C), per channel.
@@ -82,16 +91,14 @@ def pool2d(x: object, pool_size: object = 2, strides: object = None, padding: ob
     xp = _pad_hw(x, ah, aw, -np.inf if mode == "max" else 0.0)
     # one whole-array operation per window offset (a, b): out = reduce_ab xp[:, i*S+a, j*S+b]
     out = None
-    for a in range(ah.kernel):
-        for b in range(aw.kernel):
-            view = xp[:, a:a + (ah.output - 1) * ah.stride + 1:ah.stride,
-                      b:b + (aw.output - 1) * aw.stride + 1:aw.stride]
-            if out is None:
-                out = view.copy()
-            elif mode == "max":
-                np.maximum(out, view, out=out)
-            else:
-                np.add(out, view, out=out)
+    for _, _, rows, cols in window_offsets(ah, aw):
+        view = xp[:, rows, cols]
+        if out is None:
+            out = view.copy()
+        elif mode == "max":
+            np.maximum(out, view, out=out)
+        else:
+            np.add(out, view, out=out)
     if mode == "avg":
         # divide each window's sum by its count of real pixels (separable: rows x cols)
         counts = _real_counts(ah)[:, None] * _real_counts(aw)[None, :]

@@ -32,6 +32,7 @@ PLANNED: list[PageInfo] = [
     PageInfo("pages/harris.py", "harris", ":material/crop_free:", "hand-made-features"),
     PageInfo("pages/batchnorm.py", "bn", ":material/equalizer:", "batch-norm"),
     PageInfo("pages/optimizers.py", "opt", ":material/trending_down:", "optimizer-lab"),
+    PageInfo("pages/backprop.py", "bp", ":material/undo:", "how-cnns-learn"),
     PageInfo("pages/training.py", "train", ":material/model_training:", "training-studio"),
     PageInfo("pages/architectures.py", "arch", ":material/schema:", "cnn-architectures"),
     PageInfo("pages/transfer.py", "transfer", ":material/swap_horiz:", "transfer-learning"),

@@ -14,6 +14,8 @@ SLIDER_MOVES = [
     ("pages/harris.py", "harris_sigma", 1.5), ("pages/harris.py", "harris_k", 0.06),
     ("pages/batchnorm.py", "bn_size", 36), ("pages/batchnorm.py", "bn_gamma", 1.5), ("pages/batchnorm.py", "bn_n", 9),
     ("pages/optimizers.py", "opt_x0_elongated", -6.0), ("pages/optimizers.py", "opt_y0_elongated", 1.5),
+    ("pages/backprop.py", "bp_steps", 25), ("pages/backprop.py", "bp_wb", 0), ("pages/backprop.py", "bp_wu", 2),
+    ("pages/backprop.py", "bp_check_index", 5),
     ("pages/training.py", "train_shape_size", 36), ("pages/training.py", "train_shape_count", 60),
     ("pages/transfer.py", "transfer_per_class", 11), ("pages/transfer.py", "transfer_epochs", 11),
 ]
