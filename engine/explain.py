@@ -475,8 +475,8 @@ def occlusion(model, image: np.ndarray, cls: int, patch: int = 6, stride: int = 
 class AscentSettings:
     """Gradient ascent on the input: `steps` steps of size `step` (a fraction of the input range,
     along the gradient divided by its RMS), jitter (random shift of up to `jitter` pixels before
-    each gradient), a Gaussian blur of `blur` pixels every `blur_every` steps, an L2 penalty `l2`
-    on the distance from grey. A step (or blur) is kept only when it raises the filter's mean
+    each gradient), a Gaussian blur of `blur` pixels every `blur_every` steps, an L2 penalty
+    `l2` x mean((x - grey)^2) (x in units of the input range) subtracted from the objective. A step (or blur) is kept only when it raises the filter's mean
     activation; otherwise that image's step is halved (a kept one grows by 1.25, up to 4 x step).
     A ReLU filter that gives 0 everywhere on the start image has no gradient and stays silent."""
 
@@ -563,7 +563,7 @@ def filter_visualisation(model, path: tuple[str, ...], filters, settings: Ascent
             break
         dy, dx = (rng.integers(-s.jitter, s.jitter + 1, size=2) if s.jitter else (0, 0))
         g = np.roll(gradient(np.roll(x, (dy, dx), axis=(1, 2))), (-dy, -dx), axis=(1, 2))
-        g -= 2.0 * s.l2 * (x - mid) / span
+        g -= 2.0 * s.l2 * (x - mid) / (span * x[0].size)  # gradient of -l2 * mean((x - grey)^2)
         rms = np.sqrt(np.mean(g ** 2, axis=(1, 2, 3), keepdims=True))
         step = np.where(rms > 0, g / np.maximum(rms, 1e-12), 0.0) * steps[:, None, None, None]
         plain = np.clip(x + step, 0.0, span)

@@ -105,9 +105,12 @@ def section(pick_model: Callable[[], training.TrainedModel | None], picked=None,
             result = pick_model()
         if result is None:
             return
-        chosen = None
+        chosen = picture = None
         with guarded():
             chosen = choose_image(result, picked, sources, prefix)
+        if chosen is not None:
+            with guarded():
+                picture = explained_image(result, *chosen, prefix)
         tabs = lazy_tabs(TABS, "explain.tabs", f"{prefix}_tabs")
         if tabs["about"].open:
             tabs["about"].markdown(t("explain.about.text"))
@@ -117,29 +120,33 @@ def section(pick_model: Callable[[], training.TrainedModel | None], picked=None,
         if tabs["filters"].open:
             with tabs["filters"]:
                 job_view("filters", result, None, 0, prefix)
-        image_tabs = [code for code in ("saliency", "gradcam", "occlusion") if tabs[code].open]
-        if not image_tabs or chosen is None:
+        if picture is None:
             return
-        pixels, truth = chosen
-        with guarded():
-            pixels = explain.check_image(result.model, pixels)
-            probs = models.predict(result.model, pixels[None])[0]
-            names = list(result.class_names)
-            guess = int(np.argmax(probs))
-            caption = t("explain.image_caption", h=pixels.shape[0], w=pixels.shape[1], c=pixels.shape[2],
-                        p=markdown_text(names[guess]), prob=f"{probs[guess]:.1%}")
-            if truth is not None:
-                caption += " · " + t("explain.truth", r=markdown_text(names[truth]))
-            st.caption(caption)
-            cls = class_choice(names, probs, prefix)
-            for code in image_tabs:
-                with tabs[code]:
-                    if code == "saliency":
-                        st.fragment(saliency_view)(result.model, pixels, cls, names[cls], prefix)
-                    elif code == "gradcam":
-                        st.fragment(gradcam_view)(result.model, pixels, cls, names[cls], prefix)
-                    else:
-                        job_view("occlusion", result, pixels, cls, prefix)
+        pixels, cls = picture
+        name = result.class_names[cls]
+        if tabs["saliency"].open:
+            with tabs["saliency"]:
+                st.fragment(saliency_view)(result.model, pixels, cls, name, prefix)
+        if tabs["gradcam"].open:
+            with tabs["gradcam"]:
+                st.fragment(gradcam_view)(result.model, pixels, cls, name, prefix)
+        if tabs["occlusion"].open:
+            with tabs["occlusion"]:
+                job_view("occlusion", result, pixels, cls, prefix)
+
+
+def explained_image(result: training.TrainedModel, pixels: np.ndarray, truth: int | None, prefix: str):
+    """The prediction for the image and the class choice: (checked pixels, class to explain)."""
+    pixels = explain.check_image(result.model, pixels)
+    probs = models.predict(result.model, pixels[None])[0]
+    names = list(result.class_names)
+    guess = int(np.argmax(probs))
+    caption = t("explain.image_caption", h=pixels.shape[0], w=pixels.shape[1], c=pixels.shape[2],
+                p=markdown_text(names[guess]), prob=f"{probs[guess]:.1%}")
+    if truth is not None:
+        caption += " · " + t("explain.truth", r=markdown_text(names[truth]))
+    st.caption(caption)
+    return pixels, class_choice(names, probs, prefix)
 
 
 def transfer_section(result, target: training.DataSplit, names: list[str], status: str) -> None:
@@ -328,7 +335,8 @@ def occlusion_panel(result: training.TrainedModel, pixels: np.ndarray, cls: int,
         prob_title = t("explain.occlusion.prob_title", name=shown_name)
         drop_title = t("explain.occlusion.drop_title", name=shown_name)
         fig = xviz.map_row(pixels, occ.probabilities, occ.pixel, (t("explain.input_title"), prob_title, drop_title),
-                           positions=(occ.rows, occ.cols), zmax=1.0, overlay_signed=True, opacity=0.7)
+                           positions=(occ.rows, occ.cols), zmax="data", overlay_signed=True, opacity=0.7,
+                           overlay_scale=True)
         show_heatmap(fig, f"{prefix}_occlusion", right, values=[(prob_title, occ.probabilities, occ.rows, occ.cols),
                                                                 (drop_title, occ.pixel)])
         done = np.where(np.isfinite(occ.probabilities), occ.probabilities, np.inf)

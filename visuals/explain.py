@@ -27,14 +27,19 @@ def _image_trace(image: np.ndarray, n: str) -> dict:
 
 
 def _map_trace(values: np.ndarray, n: str, *, signed: bool, zmax: float | None, opacity: float = 1.0,
-               label: str = "", x=None, y=None, scale: bool = False) -> dict:
+               label: str = "", x=None, y=None, scale: bool = False, bar_x: float = 1.0) -> dict:
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
-    top = float(zmax) if zmax else (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
+    top = float(zmax) if zmax and zmax != "data" else (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
+    low = -top if signed else 0.0
+    if zmax == "data" and finite.size:  # the map's own range: small differences stay visible
+        low, top = float(finite.min()), float(finite.max())
+        top = top if top > low else low + 1e-9
     trace = {"type": "heatmap", "z": values, "xaxis": f"x{n}", "yaxis": f"y{n}", "showscale": scale,
-             "colorscale": colors.DIVERGING if signed else colors.SEQUENTIAL, "zmin": -top if signed else 0.0,
+             "colorscale": colors.DIVERGING if signed else colors.SEQUENTIAL, "zmin": low,
              "zmax": top, "opacity": opacity, "hovertemplate": f"(%{{y}}, %{{x}}) {label} %{{z:.4g}}<extra></extra>",
-             "colorbar": {"len": 0.8, "thickness": 10, "x": 0.655, "xanchor": "left"}}
+             "colorbar": {"len": 0.85, "thickness": 10, "x": bar_x, "xanchor": "left", "tickfont": {"size": 10},
+                          "tickformat": ".3~g"}}
     if x is not None:
         trace["x"], trace["y"] = list(x), list(y)
     return trace
@@ -42,28 +47,33 @@ def _map_trace(values: np.ndarray, n: str, *, signed: bool, zmax: float | None, 
 
 def _axes(layout: dict, n: str, x0: float, x1: float) -> None:
     axis = {"showgrid": False, "zeroline": False, "constrain": "domain", "ticks": "", "tickfont": {"size": 9}}
-    layout[f"xaxis{n}"] = {**axis, "domain": [x0, x1], "anchor": f"y{n}"}
+    layout[f"xaxis{n}"] = {**axis, "domain": [max(0.0, x0), min(1.0, x1)], "anchor": f"y{n}"}  # float sums may pass 1
     layout[f"yaxis{n}"] = {**axis, "domain": [0.0, 1.0], "anchor": f"x{n}", "autorange": "reversed",
                            "scaleanchor": f"x{n}"}
 
 
 def map_row(image: np.ndarray, values: np.ndarray, overlay: np.ndarray, titles: tuple[str, str, str], *,
             signed: bool = False, opacity: float = 0.55, label: str = "", positions=None,
-            zmax: float | None = None, overlay_signed: bool | None = None) -> go.Figure:
+            zmax: float | None = None, overlay_signed: bool | None = None,
+            overlay_scale: bool = False) -> go.Figure:
     """Three panels: the input, the map `values` on its own grid (h, w) (cells at `positions` =
-    (rows, cols) in image pixels, else 0..w-1; colour range 0..zmax, or its own maximum), and
+    (rows, cols) in image pixels, else 0..w-1; colour range 0..zmax, 0..its maximum, or its own
+    min..max with zmax="data"), and
     `overlay` (H, W) drawn over the input with the given opacity (its own range). Unsigned maps use
-    cividis from 0, signed ones the diverging scale centred on 0."""
+    cividis from 0, signed ones the diverging scale centred on 0. The map has its colour bar; the
+    overlay has one too with `overlay_scale` (when its numbers differ from the map's)."""
     overlay_signed = signed if overlay_signed is None else overlay_signed
     image = np.asarray(image, dtype=float)
-    gap, width = 0.06, (1.0 - 2 * 0.06) / 3
-    layout = {"height": PANEL + 50, "margin": {"l": 30, "r": 10, "t": 40, "b": 20}, "plot_bgcolor": "white",
-              "annotations": []}
+    gap, width = 0.09, (1.0 - 2 * 0.09) / 3
+    layout = {"height": PANEL + 50, "margin": {"l": 30, "r": 60 if overlay_scale else 10, "t": 40, "b": 20},
+              "plot_bgcolor": "white", "annotations": []}
     data = [_image_trace(image, "")]
     rows, cols = positions if positions is not None else (None, None)
-    data.append(_map_trace(values, "2", signed=signed, zmax=zmax, label=label, x=cols, y=rows, scale=True))
+    data.append(_map_trace(values, "2", signed=signed, zmax=zmax, label=label, x=cols, y=rows, scale=True,
+                           bar_x=2 * width + gap + 0.008))
     data.append(_image_trace(image, "3"))
-    data.append(_map_trace(overlay, "3", signed=overlay_signed, zmax=None, opacity=opacity, label=label))
+    data.append(_map_trace(overlay, "3", signed=overlay_signed, zmax=None, opacity=opacity, label=label,
+                           scale=overlay_scale, bar_x=1.0 + 0.01))
     for i, n in enumerate(("", "2", "3")):
         x0 = i * (width + gap)
         _axes(layout, n, x0, x0 + width)
