@@ -265,7 +265,8 @@ def _start(kind: str, prefix: str, make: Callable[[], explain.ExplainJob], signa
         return
     own(job)
     st.session_state[_job_key(kind, prefix)] = (job, signature)
-    job.wait(QUICK_WAIT)
+    if not job.wait(QUICK_WAIT):
+        st.rerun()  # a full run: this tab's fragment then polls the job's progress
 
 
 def _progress(kind: str, prefix: str, signature: tuple):

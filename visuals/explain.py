@@ -80,6 +80,7 @@ def map_row(image: np.ndarray, values: np.ndarray, overlay: np.ndarray, titles: 
         layout["annotations"].append({"text": titles[i], "x": x0 + width / 2, "y": 1.0, "xref": "paper",
                                       "yref": "paper", "yanchor": "bottom", "showarrow": False,
                                       "font": {"size": 13}})
+    layout["yaxis3"]["showticklabels"] = False  # the input's rows, already numbered on the left
     return _figure(data, layout)
 
 
@@ -117,9 +118,10 @@ def stretched(images: np.ndarray) -> np.ndarray:
 
 
 def filter_pictures(images: np.ndarray, titles: list[str]) -> go.Figure:
-    """The inputs found by gradient ascent (F, H, W, C), each stretched to show its pattern."""
+    """The inputs found by gradient ascent (F, H, W, C) 0..255, as they are (an all-white picture
+    is a filter that likes brightness everywhere; `stretched` would hide that)."""
     columns = min(8, len(images))
-    return tviz.image_grid(stretched(images), titles, columns=columns, cell=max(70, min(130, 900 // columns)))
+    return tviz.image_grid(np.clip(images, 0, 255), titles, columns=columns, cell=max(70, min(130, 900 // columns)))
 
 
 def filter_frame(kernel: np.ndarray, limit: float, title: str, channel_label: str) -> go.Figure:
