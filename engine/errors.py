@@ -62,6 +62,10 @@ ERROR_KEYS: dict[str, tuple[str, ...]] = {
     "arch_duplicate_layer": ("layer",),
     "model_has_code": ("name",),
     "filter_sizes_differ": ("sizes",),
+    "explain_no_conv": (),
+    "explain_bad_layer": ("layer",),
+    "explain_bad_image": ("expected", "got"),
+    "explain_patch_too_large": ("patch", "height", "width"),
 }
 
 

@@ -422,14 +422,21 @@ class TrainingJob:
         self.spec = models.checked(spec)
         self.settings = check_settings(settings)
         models.summary(self.spec, data.input_shape, data.classes)  # shapes fit, under the parameter cap
+        self.init_job(slots, settings.epochs)
+
+    def init_job(self, slots: TrainingSlots, epochs: int) -> None:
+        """The job's control state (slots, lock, stop flag, progress, thread); a subclass doing
+        other work in the queue (engine.explain.ExplainJob) calls only this."""
+        self.id = getattr(self, "id", None) or uuid.uuid4().hex[:12]
         self.model = None
+        self.filter_history: list[np.ndarray] = []  # first conv kernel at the start and after each epoch
         self.error: EngineError | None = None
         self.failure_kind: str | None = None
         self._slots = slots
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
-        self._progress = Progress(epochs=settings.epochs)
+        self._progress = Progress(epochs=epochs)
         self._started = 0.0
         self._queued = False
         self._thread = threading.Thread(target=self._run, name=f"convlab-train-{self.id}", daemon=True)
@@ -539,7 +546,7 @@ class TrainingJob:
 
     def _carried(self) -> dict:
         """In the worker: attributes (besides the model) the server's job takes over."""
-        return {}
+        return {"filter_history": self.filter_history}
 
     UNPICKLED = ("_lock", "_stop", "_done", "_thread", "_slots", "model")
 
@@ -558,7 +565,8 @@ class TrainingJob:
         model, train_ds, val_ds, steps = prepare_fit(self.data, self.spec, self.settings)
         self._update(status="running", steps_per_epoch=steps)
         model.fit(train_ds, epochs=self.settings.epochs, validation_data=val_ds,
-                  callbacks=[progress_callback(self)], shuffle=False, verbose=0)  # the pipeline shuffles
+                  callbacks=[progress_callback(self), filter_recorder(self)], shuffle=False,
+                  verbose=0)  # the pipeline shuffles
         return model
 
     def _end_status(self) -> str:
@@ -659,6 +667,28 @@ def progress_callback(job: TrainingJob):
     return _Progress()
 
 
+def filter_recorder(job: TrainingJob):
+    """A keras Callback appending the first Conv2D layer's kernel (k, k, C_in, F) to
+    job.filter_history before training and after every epoch (nothing for a model without one)."""
+    import keras
+
+    class _Filters(keras.callbacks.Callback):
+        def _record(self) -> None:
+            conv = next((layer for layer in self.model.layers if type(layer).__name__ == "Conv2D"), None)
+            if conv is not None:
+                kernel = np.array(conv.get_weights()[0], dtype=np.float32)
+                with job._lock:  # noqa: SLF001 - the job's own record
+                    job.filter_history.append(kernel)
+
+        def on_train_begin(self, logs=None):
+            self._record()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._record()
+
+    return _Filters()
+
+
 def _labels(y: np.ndarray, classes: int, encoding: str) -> np.ndarray:
     return one_hot(y, classes) if encoding == "onehot" else np.asarray(y, dtype=np.int64)
 
@@ -752,6 +782,7 @@ class TrainedModel:
     test_labels: np.ndarray | None
     evaluation: Evaluation | None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    filter_history: tuple[np.ndarray, ...] = ()  # first conv kernel at the start and after each epoch
 
 
 def collect(job: TrainingJob) -> TrainedModel | None:
@@ -760,8 +791,10 @@ def collect(job: TrainingJob) -> TrainedModel | None:
         return None
     snap, data = job.snapshot(), job.data
     evaluation = evaluate(job.model, data.x_test, data.y_test) if len(data.y_test) else None
+    with job._lock:  # noqa: SLF001
+        frames = tuple(job.filter_history)
     return TrainedModel(job.model, data.class_names, data.input_shape, "trained", snap.status, snap.history,
-                        data.x_test, data.y_test, evaluation, job.id)
+                        data.x_test, data.y_test, evaluation, job.id, frames)
 
 
 def from_loaded(loaded: models.LoadedModel, data: DataSplit | None) -> TrainedModel:

@@ -493,7 +493,8 @@ def fine_tune(task: TaskData, settings: TransferSettings, head_weights: list, he
 @dataclass
 class TransferResult:
     """A comparison: its settings, the pretraining run (None for an ImageNet base), the target
-    runs that finished (a stopped job has fewer), the class names of both tasks."""
+    runs that finished (a stopped job has fewer) and their trained models, the class names of
+    both tasks."""
 
     settings: TransferSettings
     pretrain: RunResult | None
@@ -501,6 +502,7 @@ class TransferResult:
     source_names: tuple[str, ...]
     target_names: tuple[str, ...]
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    models: dict[str, object] = field(default_factory=dict)  # the trained Keras model of each run
 
 
 def run_comparison(task: TaskData, settings: TransferSettings, hooks: Hooks = Hooks()) -> TransferResult:
@@ -511,17 +513,17 @@ def run_comparison(task: TaskData, settings: TransferSettings, hooks: Hooks = Ho
     pretrained = None
     if not settings.imagenet:
         pretrained, result.pretrain = pretrain(task, settings, hooks)
-    steps = (lambda: scratch(task, settings, hooks)[1:],
-             lambda: feature_extraction(task, settings, pretrained, hooks)[1:])
+    steps = (lambda: scratch(task, settings, hooks), lambda: feature_extraction(task, settings, pretrained, hooks))
     head = None
     for method, step in zip(("scratch", "feature"), steps):
         if hooks.should_stop():
             return result
-        run, *rest = step()
-        result.runs[method] = run
+        model, run, *rest = step()
+        result.runs[method], result.models[method] = run, model
         head = rest[0] if rest else head
     if head is not None and not hooks.should_stop():
-        result.runs["finetune"] = fine_tune(task, settings, head, result.runs["feature"], hooks)[1]
+        model, result.runs["finetune"] = fine_tune(task, settings, head, result.runs["feature"], hooks)
+        result.models["finetune"] = model
     return result
 
 
@@ -556,7 +558,7 @@ class TransferJob(training.TrainingJob, Hooks):
         return None
 
     def _carried(self) -> dict:
-        return {"result": self.result}  # the comparison, made in the worker
+        return {**super()._carried(), "result": self.result}  # the comparison (its models pickled as .keras)
 
     # -- Hooks, called from the worker thread
     def phase(self, method: str, steps: int) -> None:

@@ -23,7 +23,7 @@ from engine.errors import EngineError
 from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
 from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
-from ui import notebook_download
+from ui import explain_views, notebook_download
 from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
 from ui.session_jobs import own
 from ui import present, share
@@ -569,13 +569,14 @@ def drawn_image(result: training.TrainedModel) -> tuple[np.ndarray, int | None] 
     return uploads.for_model(uploads.drawing_to_pixels(drawing.image_data), result.input_shape), None
 
 
-def one_image_views(result: training.TrainedModel) -> None:
+def one_image_views(result: training.TrainedModel) -> tuple[np.ndarray, int | None] | None:
+    """The chosen image's softmax and feature maps; returns the image (and its label) or None."""
     st.subheader(t("train.look_heading"))
     picked = None
     with guarded():
         picked = chosen_image(result)
     if picked is None:
-        return
+        return None
     pixels, truth = picked
     names = list(result.class_names)
     probs = models.predict(result.model, pixels[None])[0]
@@ -588,11 +589,13 @@ def one_image_views(result: training.TrainedModel) -> None:
         verdict += " · " + t("train.truth", r=markdown_text(names[truth]))
     c1.markdown(verdict)
     present.chart(c2, tviz.bars(probs, plotly_list(names), t("train.softmax"), highlight=guess), key="train_softmax")
-    for i, (name, kind, maps) in enumerate(models.feature_maps(result.model, pixels)):
-        title = t("train.map_title", name=name, kind=kind, h=maps.shape[0], w=maps.shape[1], c=maps.shape[2])
-        show_heatmap(tviz.mosaic(maps, title, t("train.channel"), raw=maps), f"train_maps_{i}",
-                     values=[(f"{t('train.channel')} {c}", maps[..., c]) for c in range(maps.shape[2])])
+    with guarded():  # a loaded model without conv layers: the message, and the views below still run
+        for i, (name, kind, maps) in enumerate(models.feature_maps(result.model, pixels)):
+            title = t("train.map_title", name=name, kind=kind, h=maps.shape[0], w=maps.shape[1], c=maps.shape[2])
+            show_heatmap(tviz.mosaic(maps, title, t("train.channel"), raw=maps), f"train_maps_{i}",
+                         values=[(f"{t('train.channel')} {c}", maps[..., c]) for c in range(maps.shape[2])])
     st.caption(t("train.maps_note"))
+    return picked
 
 
 def filters_view(result: training.TrainedModel) -> None:
@@ -624,9 +627,10 @@ def results_section(result: training.TrainedModel) -> None:
         scores(result)
     else:
         st.info(t("train.no_test_fit"))
-    one_image_views(result)
+    picked = one_image_views(result)
     with guarded():
         filters_view(result)
+    explain_views.section(lambda: result, picked)  # why the model decided (saliency, Grad-CAM, ...)
 
 
 # ------------------------------------------------------------------ 6. save and load

@@ -20,7 +20,7 @@ from engine.errors import EngineError
 from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate
-from ui import present, share
+from ui import explain_views, present, share
 from visuals import training as tviz
 from visuals import transfer as tv
 
@@ -312,3 +312,7 @@ stored = st.session_state.get(RESULT_KEY)
 if stored is not None:
     with guarded():
         results_section(*stored)
+    with guarded():  # why each trained model decided (saliency, Grad-CAM, ...) on the new task's test images
+        made = stored[0].settings
+        target = cached_task(made.task, made.per_class, made.source_per_class, made.seed).target
+        explain_views.transfer_section(stored[0], target, target_names(target.class_names), stored[1])

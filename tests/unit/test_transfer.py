@@ -202,6 +202,9 @@ def test_job_runs_the_whole_comparison(task):
         assert snap.runs[method]["val_accuracy"][-1] == run.history["val_accuracy"][-1]
         assert run.seconds_per_epoch > 0 and 0 <= run.accuracy <= 1
     assert result.runs["scratch"].frozen == 0 and result.runs["feature"].frozen > result.runs["finetune"].frozen
+    assert list(result.models) == list(transfer.METHODS)  # the trained models stay, to be explained
+    probs = models.predict(result.models["finetune"], task.target.x_test)
+    assert np.mean(probs.argmax(1) == task.target.y_test) == pytest.approx(result.runs["finetune"].accuracy, abs=1e-6)
 
 
 def test_stop_ends_the_comparison_early(task):
