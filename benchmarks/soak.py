@@ -3,7 +3,8 @@ another, while 500 sessions open a lesson page and close again, with the RSS of 
 (the server and its training workers) sampled throughout.
 
 Growth is the RSS of all server processes at the end (after a short rest) against the same after
-the first `--base-after` trainings, when TensorFlow, the workers and the caches are all warm. The
+the first `--base-after` trainings, when TensorFlow, the workers and the caches are all warm; each is
+the largest sample over a few seconds (a worker retired after its jobs is replaced at any moment). The
 sessions go over Streamlit's own websocket protocol (benchmarks.st_client), as in
 benchmarks.classroom. Goal: no error, growth <= 15 %.
 
@@ -20,11 +21,23 @@ import time
 from pathlib import Path
 
 from benchmarks.classroom import Tally, connect, server_errors, train_tiny
-from benchmarks.servers import replicas, tree_rss_mib
+from benchmarks.servers import _rss_kib, replicas, tree_rss_mib
 
 PAGES = ("convolution", "pooling-layers", "forward-pass", "softmax-and-dropout", "hand-made-features",
          "batch-norm", "optimizer-lab", "training-studio", "cnn-architectures", "transfer-learning")
 REST_SECONDS = 5.0  # before the last sample: the sessions' clean-up has run
+WINDOW_SECONDS = 5.0  # a sample is the largest RSS over this window: a retired worker's successor
+# may be starting at any moment, and one instant could miss it
+
+
+async def settled_rss(pids: list[int]) -> tuple[float, float]:
+    """(all server processes, the server alone) in MiB, the largest over WINDOW_SECONDS."""
+    tree = alone = 0.0
+    for _ in range(int(WINDOW_SECONDS / 0.5)):
+        tree = max(tree, tree_rss_mib(pids))
+        alone = max(alone, sum(_rss_kib(p) for p in pids) / 1024)
+        await asyncio.sleep(0.5)
+    return tree, alone
 
 
 async def trainings(url: str, args, tally: Tally, pids: list[int], samples: dict) -> None:
@@ -41,7 +54,7 @@ async def trainings(url: str, args, tally: Tally, pids: list[int], samples: dict
                 tally.errors += client.errors
                 await client.close()
         if i + 1 == args.base_after:
-            samples["base"] = tree_rss_mib(pids)
+            samples["base"], samples["base_server"] = await settled_rss(pids)
         if (i + 1) % 20 == 0:
             print(f"{i + 1} trainings, {samples.get('sessions', 0)} sessions, rss {tree_rss_mib(pids):.0f} MiB",
                   flush=True)
@@ -72,7 +85,7 @@ async def run(url: str, args, pids: list[int]) -> tuple[Tally, dict]:
     training_task = asyncio.create_task(trainings(url, args, tally, pids, samples))
     await asyncio.gather(sessions(url, args, tally, samples, training_task), training_task)
     await asyncio.sleep(REST_SECONDS)
-    samples["end"] = tree_rss_mib(pids)
+    samples["end"], samples["end_server"] = await settled_rss(pids)
     return tally, samples
 
 
@@ -100,8 +113,8 @@ def main(argv=None) -> None:
     for err in errors[:20]:
         print("error:", err)
     base, end = samples.get("base", float("nan")), samples["end"]
-    print(f"rss after {args.base_after} trainings {base:.0f} MiB, at the end {end:.0f} MiB; "
-          f"{time.monotonic() - began:.0f} s")
+    print(f"rss after {args.base_after} trainings {base:.0f} MiB, at the end {end:.0f} MiB (the server alone "
+          f"{samples.get('base_server', 0):.0f} -> {samples['end_server']:.0f} MiB); {time.monotonic() - began:.0f} s")
     print(f"soak: trainings {tally.trained}, sessions {samples.get('sessions', 0)}, errors {len(errors)}, "
           f"rss growth {100 * (end - base) / base:.1f}%")
 
