@@ -14,6 +14,7 @@ dense layer (seeded random, or class templates), or from a trained Keras model t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -389,3 +390,11 @@ def keras_input_shape(model: object) -> tuple[int, int, int]:
     if len(shape) != 4 or any(v is None for v in shape[1:]):
         raise EngineError("bad_shape", name="model input", expected="(None, H, W, C)", got=str(shape))
     return int(shape[1]), int(shape[2]), int(shape[3])
+
+
+@lru_cache(maxsize=8)
+def handmade_shapes(side: int, classes: int) -> tuple[tuple[int, ...], ...]:
+    """The shape of every stage of the hand-made network on a (side, side, 1) image with `classes`
+    outputs (what a share link's cell ranges are declared from)."""
+    steps = handmade_steps((side, side, 1), classes)
+    return tuple(stage.values.shape for stage in run(np.zeros((side, side, 1)), steps))

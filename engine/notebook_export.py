@@ -157,22 +157,7 @@ def _py(value: object) -> str:
 def augmentation_code(opts: training.AugmentOptions) -> str:
     """`augment = keras.Sequential([...])`: the layers engine.training.augmentation_layers(opts, SEED)
     makes (same order, values and seeds), one per line."""
-    lines = []
-    flips = {(True, False): "horizontal", (False, True): "vertical", (True, True): "horizontal_and_vertical"}
-    if (opts.horizontal_flip, opts.vertical_flip) in flips:
-        lines.append(f"keras.layers.RandomFlip({_py(flips[(opts.horizontal_flip, opts.vertical_flip)])}, seed=SEED)")
-    if opts.rotation:
-        lines.append(f"keras.layers.RandomRotation({_py(float(opts.rotation))} / 360.0, fill_mode='nearest', "
-                     "seed=SEED + 1)")
-    if opts.width_shift or opts.height_shift:
-        lines.append(f"keras.layers.RandomTranslation({_py(opts.height_shift)}, {_py(opts.width_shift)}, "
-                     "fill_mode='nearest', seed=SEED + 2)")
-    if opts.shear:
-        lines.append(f"keras.layers.RandomShear(x_factor={_py(opts.shear)}, fill_mode='nearest', seed=SEED + 3)")
-    if opts.zoom:
-        lines.append(f"keras.layers.RandomZoom({_py(opts.zoom)}, fill_mode='nearest', seed=SEED + 4)")
-    if opts.brightness:
-        lines.append(f"keras.layers.RandomBrightness({_py(opts.brightness)}, value_range=(0.0, 1.0), seed=SEED + 5)")
+    lines = training.augmentation_lines(opts, "SEED")
     return "augment = keras.Sequential([\n" + "".join(f"    {line},\n" for line in lines) + "])"
 
 

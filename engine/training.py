@@ -198,24 +198,35 @@ def augment_preview(image: np.ndarray, opts: AugmentOptions, count: int = 8, see
     return np.clip(np.asarray(out, dtype=np.float64), 0.0, 1.0) * 255.0
 
 
-def augmentation_code(opts: AugmentOptions) -> str:
-    """Today's Keras code for the chosen augmentation (what replaces ImageDataGenerator)."""
+def augmentation_lines(opts: AugmentOptions, seed_name: str | None = None) -> list[str]:
+    """Today's Keras code of augmentation_layers(opts), one layer per line, in the same order. With
+    `seed_name` (a variable of the code), each layer is seeded as augmentation_layers(opts, seed) seeds
+    it and every value is written exactly (repr); without, values are short (the page shows it)."""
+    num = repr if seed_name else (lambda v: f"{v:g}")
+
+    def seed(k: int) -> str:
+        return "" if not seed_name else f", seed={seed_name}" + (f" + {k}" if k else "")
     flips = {(True, False): "'horizontal'", (False, True): "'vertical'", (True, True): "'horizontal_and_vertical'"}
     lines = []
     if (opts.horizontal_flip, opts.vertical_flip) in flips:
-        lines.append(f"keras.layers.RandomFlip({flips[(opts.horizontal_flip, opts.vertical_flip)]})")
+        lines.append(f"keras.layers.RandomFlip({flips[(opts.horizontal_flip, opts.vertical_flip)]}{seed(0)})")
     if opts.rotation:
-        lines.append(f"keras.layers.RandomRotation({opts.rotation:g} / 360, fill_mode='nearest')")
+        lines.append(f"keras.layers.RandomRotation({num(opts.rotation)} / 360, fill_mode='nearest'{seed(1)})")
     if opts.width_shift or opts.height_shift:
-        lines.append(f"keras.layers.RandomTranslation({opts.height_shift:g}, {opts.width_shift:g}, "
-                     "fill_mode='nearest')")
+        lines.append(f"keras.layers.RandomTranslation({num(opts.height_shift)}, {num(opts.width_shift)}, "
+                     f"fill_mode='nearest'{seed(2)})")
     if opts.shear:
-        lines.append(f"keras.layers.RandomShear(x_factor={opts.shear:g}, fill_mode='nearest')")
+        lines.append(f"keras.layers.RandomShear(x_factor={num(opts.shear)}, fill_mode='nearest'{seed(3)})")
     if opts.zoom:
-        lines.append(f"keras.layers.RandomZoom({opts.zoom:g}, fill_mode='nearest')")
+        lines.append(f"keras.layers.RandomZoom({num(opts.zoom)}, fill_mode='nearest'{seed(4)})")
     if opts.brightness:
-        lines.append(f"keras.layers.RandomBrightness({opts.brightness:g}, value_range=(0, 1))")
-    body = "".join(f"    {line},\n" for line in lines)
+        lines.append(f"keras.layers.RandomBrightness({num(opts.brightness)}, value_range=(0, 1){seed(5)})")
+    return lines
+
+
+def augmentation_code(opts: AugmentOptions) -> str:
+    """Today's Keras code for the chosen augmentation (what replaces ImageDataGenerator)."""
+    body = "".join(f"    {line},\n" for line in augmentation_lines(opts))
     return ("augment = keras.Sequential([\n" + body + "])\n"
             "train_ds = train_ds.map(lambda x, y: (augment(x / 255, training=True), y))")
 

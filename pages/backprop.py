@@ -522,15 +522,14 @@ def check_body(image, steps, label) -> None:
 # ------------------------------------------------------------------ page
 
 
-@st.cache_resource(show_spinner=False)
 def handmade_shapes() -> tuple[tuple[int, ...], ...]:
-    steps = forward.handmade_steps((SIZE, SIZE, 1), 10)
-    return tuple(stage.values.shape for stage in forward.run(np.zeros((SIZE, SIZE, 1)), steps))
+    """The shape of every stage of the hand-made network for digits (10 classes)."""
+    return forward.handmade_shapes(SIZE, 10)
 
 
 def input_params() -> list[share.Param]:
-    return [share.choice("bp_source", ("digit", "shape")), share.whole("bp_digit", 0, datasets.MNIST_SUBSET_SIZE - 1),
-            share.choice("bp_shape", datasets.SHAPE_CLASSES), share.whole("bp_seed", 0, 9999)]
+    """The image a share link carries."""
+    return share.digit_or_shape_params("bp")
 
 
 def share_params() -> list[share.Param]:

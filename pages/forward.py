@@ -356,17 +356,14 @@ def element_numbers(stage: forward.Stage, tr: forward.ElementTrace) -> None:
 # ------------------------------------------------------------------ page
 
 
-@st.cache_resource(show_spinner=False)
 def handmade_shapes() -> tuple[tuple[int, ...], ...]:
     """The shape of every stage of the hand-made network for digits (10 classes)."""
-    steps = forward.handmade_steps((SIZE, SIZE, 1), 10)
-    return tuple(stage.values.shape for stage in forward.run(np.zeros((SIZE, SIZE, 1)), steps))
+    return forward.handmade_shapes(SIZE, 10)
 
 
 def input_params() -> list[share.Param]:
     """The image a share link carries."""
-    return [share.choice("fwd_source", ("digit", "shape")), share.whole("fwd_digit", 0, datasets.MNIST_SUBSET_SIZE - 1),
-            share.choice("fwd_shape", datasets.SHAPE_CLASSES), share.whole("fwd_seed", 0, 9999)]
+    return share.digit_or_shape_params("fwd")
 
 
 def share_params() -> list[share.Param]:

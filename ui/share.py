@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
+from engine import datasets
 from ui.i18n import LANG_STATE_KEY, t
 from ui.safe_text import markdown_text
 
@@ -64,6 +65,13 @@ def choice(key: str, options) -> Param:
 
 def choices(key: str, options) -> Param:
     return Param(key, "choices", options=tuple(options))
+
+
+def digit_or_shape_params(prefix: str) -> list[Param]:
+    """A page's input image when it is an MNIST digit or a drawn shape: `<prefix>_source`, `_digit`,
+    `_shape`, `_seed` (the forward pass and backpropagation pages)."""
+    return [choice(f"{prefix}_source", ("digit", "shape")), whole(f"{prefix}_digit", 0, datasets.MNIST_SUBSET_SIZE - 1),
+            choice(f"{prefix}_shape", datasets.SHAPE_CLASSES), whole(f"{prefix}_seed", 0, 9999)]
 
 
 def flag(key: str) -> Param:
