@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import backward, datasets, forward
+from engine import backward, forward
 from engine.errors import EngineError
-from ui import present, share
-from ui.feedback import guarded, show_engine_error
+from ui import network_input as net, present, share
+from ui.feedback import guarded
 from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
 from ui.safe_text import markdown_text, plotly_list
@@ -28,110 +28,14 @@ from visuals import backprop as bviz
 from visuals import forward as fviz
 from visuals.formulas import fmt, products_sum
 
-MODEL_KEY = "trained_model"
-SIZE = 28
+SIZE = net.SIZE
 CARDS_PER_ROW = 3
 OPTIMIZERS = ("sgd", "adam")
 STEP_COUNT_MAX = 50
 H_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 
 
-@st.cache_resource(show_spinner=False)
-def cached_digits() -> tuple[np.ndarray, np.ndarray]:
-    return datasets.mnist_subset()
-
-
-@st.cache_resource(show_spinner=False)
-def template_layer(source: str) -> forward.Step:
-    """The forward page's hand-made dense layer: class averages of the hand-made features."""
-    if source == "digit":
-        images, labels = cached_digits()
-        images, labels, units = images[::5], labels[::5], 10
-    else:
-        images, labels = datasets.make_shapes(200, datasets.ShapeOptions(size=SIZE), seed=1)
-        units = len(datasets.SHAPE_CLASSES)
-    base = forward.handmade_steps((SIZE, SIZE, 1), units)
-    return forward.template_dense(forward.features_before_dense(images, base), labels, units)
-
-
 # ------------------------------------------------------------------ the network and the image
-
-
-def trained_steps() -> tuple[list[forward.Step], tuple[int, int, int]] | None:
-    """The trained model's steps and input shape when chosen and usable, else None (with a message)."""
-    model = st.session_state.get(MODEL_KEY)
-    kinds = ("handmade", "trained") if model is not None else ("handmade",)
-    kind = st.radio(t("bp.weights"), kinds, format_func=labeler("forward.weights_kinds"), key="bp_weights",
-                    horizontal=True)
-    if model is None:
-        st.caption(t("forward.no_model"))
-    if kind != "trained":
-        return None
-    try:
-        steps, shape = forward.steps_from_keras(model), forward.keras_input_shape(model)
-        if steps[-1].kind != "softmax":
-            raise EngineError("model_not_classifier", shape=str(getattr(model, "output_shape", "?")))
-    except EngineError as err:
-        show_engine_error(err)
-        st.caption(t("bp.fallback"))
-        return None
-    if steps[0].kind != "scale":
-        steps = [forward.Step("scale", factor=1.0 / 255.0)] + steps
-        st.caption(t("forward.assumed_scale"))
-    return steps, shape
-
-
-def choose_input(shape: tuple[int, int, int]) -> tuple[np.ndarray, str, int]:
-    """The image (H, W, C) 0..255, its source and its true class."""
-    sources = ("digit", "shape") if shape[:2] == (28, 28) else ("shape",)
-    source = st.radio(t("forward.source"), sources, format_func=labeler("forward.sources"), key="bp_source",
-                      horizontal=True)
-    if source == "digit":
-        index = st.number_input(t("forward.digit_index"), 0, datasets.MNIST_SUBSET_SIZE - 1, 3500, key="bp_digit")
-        digits, labels = cached_digits()
-        image, label = digits[int(index)].astype(np.float64), int(labels[int(index)])
-    else:
-        kind = st.selectbox(t("forward.shape"), datasets.SHAPE_CLASSES, format_func=labeler("shapes"), key="bp_shape")
-        seed = st.number_input(t("forward.seed"), 0, 9999, 0, key="bp_seed")
-        if shape[0] != shape[1]:
-            raise EngineError("bad_shape", name="model input", expected="(H, H, C)", got=str(shape))
-        image = datasets.shape_image(kind, datasets.ShapeOptions(size=shape[0]), seed=int(seed))
-        label = datasets.SHAPE_CLASSES.index(kind)
-    return np.repeat(image, shape[2], axis=2), source, label
-
-
-def handmade_steps(source: str) -> list[forward.Step]:
-    kind = st.radio(t("forward.dense_kind"), ("templates", "random"), format_func=labeler("forward.dense_kinds"),
-                    key="bp_dense", horizontal=True)
-    units = 10 if source == "digit" else len(datasets.SHAPE_CLASSES)
-    if kind == "templates":
-        return forward.handmade_steps((SIZE, SIZE, 1), units, template_layer(source))
-    seed = st.number_input(t("forward.dense_seed"), 0, 9999, 0, key="bp_dense_seed")
-    return forward.handmade_steps((SIZE, SIZE, 1), units, seed=int(seed))
-
-
-def class_names(units: int, source: str, trained: bool) -> list[str]:
-    given = st.session_state.get("trained_classes") if trained else None
-    if given is not None and len(given) == units:
-        return [str(name) for name in given]
-    if units == len(datasets.SHAPE_CLASSES) and source == "shape":
-        return [t(f"shapes.{k}") for k in datasets.SHAPE_CLASSES]
-    if units == 10:
-        return [str(k) for k in range(10)]
-    return [t("forward.class_n", n=k) for k in range(units)]
-
-
-def stage_name(stage: forward.Stage) -> str:
-    if stage.kind == "input":
-        return f"0. {t('forward.kinds.input')}"
-    if stage.kind == "activation":
-        return f"{stage.index}. {t('forward.kinds.activation', name=stage.step.activation)}"
-    kind = f"{stage.kind}_{stage.step.mode}" if stage.kind in ("pool", "global_pool") else stage.kind
-    return f"{stage.index}. {t(f'forward.kinds.{kind}')}"
-
-
-def shape_text(values: np.ndarray) -> str:
-    return " × ".join(str(n) for n in values.shape) if values.ndim > 1 else f"({values.shape[0]},)"
 
 
 # ------------------------------------------------------------------ the loss and the output layer
@@ -161,8 +65,8 @@ def loss_section(stages, grads: backward.NetworkGrads, names: list[str]) -> None
 def grad_card(stage: forward.Stage, grad: np.ndarray, names: list[str], nxt: forward.Stage | None) -> None:
     """One stage's gradient dL/d(stage): its maps or bars, the largest magnitude, and under a max pool
     how many cells the routing left non-zero."""
-    st.markdown(f"**{stage_name(stage)}**")
-    st.caption(t("bp.card_line", shape=shape_text(grad), largest=fmt(float(np.abs(grad).max()))))
+    st.markdown(f"**{net.stage_name(stage)}**")
+    st.caption(t("bp.card_line", shape=net.shape_text(grad), largest=fmt(float(np.abs(grad).max()))))
     key = f"bp_grad_{stage.index}"
     if grad.ndim == 3:
         titles = [t("forward.channel_n", n=c + 1) for c in range(grad.shape[2])]
@@ -253,7 +157,7 @@ def inspect_cell(stages, grads, names) -> None:
     st.subheader(t("bp.inspect_heading"))
     st.caption(t("bp.inspect_intro"))
     options = list(range(len(stages)))
-    labels = {i: f"{stage_name(stages[i])} · {shape_text(stages[i].values)}" for i in options}
+    labels = {i: f"{net.stage_name(stages[i])} · {net.shape_text(stages[i].values)}" for i in options}
     default = next((s.index for s in stages if s.kind == "relu"), len(stages) - 2)
     index = st.selectbox(t("forward.stage"), options, index=options.index(default), format_func=labels.__getitem__,
                          key="bp_stage")
@@ -263,7 +167,7 @@ def inspect_cell(stages, grads, names) -> None:
     nxt = stages[stage.index + 1] if stage.index + 1 < len(stages) else None
     st.code(trace_text(trace, pos, nxt), language=None, wrap_lines=True)
     st.caption(t(f"bp.rule.{rule_key(trace, nxt)}"))
-    st.caption(t("bp.trace_matches", value=fmt(grads.stage_grads[stage.index][pos]), stage=stage_name(stage)))
+    st.caption(t("bp.trace_matches", value=fmt(grads.stage_grads[stage.index][pos]), stage=net.stage_name(stage)))
 
 
 def rule_key(trace, nxt) -> str:
@@ -563,10 +467,10 @@ with controls:
     share_slot = st.container()
     stages = grads = trained = None
     with guarded():
-        trained = trained_steps()
+        trained = net.trained_steps("bp", "bp.weights", "bp.fallback", classifier_only=True)
         shape = trained[1] if trained else (SIZE, SIZE, 1)
-        image, source, label = choose_input(shape)
-        steps = trained[0] if trained else handmade_steps(source)
+        image, source, label = net.choose_input(shape, "bp")
+        steps = trained[0] if trained else net.handmade_steps(source, "bp", notes=False)
         stages = forward.run(image, steps)
         if label >= stages[-1].values.size:  # a trained model with fewer classes than the image's source
             raise EngineError("bad_label", label=label, classes=stages[-1].values.size)
@@ -575,7 +479,7 @@ with controls:
         share.share_popover(share_params() if trained is None else input_params())
     if grads is None:
         st.stop()
-    names = class_names(stages[-1].values.size, source, trained is not None)
+    names = net.class_names(stages[-1].values.size, source, trained is not None)
     present.chart(st, fviz.probabilities_figure(grads.probs, plotly_list(names), t("forward.probs_title"), label),
                   key="bp_probs")
 

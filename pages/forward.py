@@ -15,134 +15,30 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import activations, conv, datasets, dense, forward, pooling
-from engine.errors import EngineError
-from ui.feedback import guarded, show_engine_error
+from engine import activations, conv, dense, forward, pooling
+from ui.feedback import guarded
 from ui.heat_table import show_heatmap
-from ui.i18n import formatter, labeler, t
+from ui.i18n import formatter, t
 from ui.safe_text import markdown_text, plotly_list
-from ui import present, share
+from ui import network_input as net, present, share
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
 
-MODEL_KEY = "trained_model"
-SIZE = 28  # hand-made network input: 28 x 28 x 1 (MNIST size; shapes drawn at the same size)
+SIZE = net.SIZE
 CARDS_PER_ROW = 3
-
-
-@st.cache_resource(show_spinner=False)
-def cached_digits() -> tuple[np.ndarray, np.ndarray]:
-    return datasets.mnist_subset()
-
-
-@st.cache_resource(show_spinner=False)
-def template_layer(source: str) -> forward.Step:
-    """The hand-made dense layer: class averages of the hand-made features (no training).
-
-    Digits: every 5th digit of the subset (1,000); shapes: 200 per class (seed 1).
-    """
-    if source == "digit":
-        images, labels = cached_digits()
-        images, labels, units = images[::5], labels[::5], 10
-    else:
-        images, labels = datasets.make_shapes(200, datasets.ShapeOptions(size=SIZE), seed=1)
-        units = len(datasets.SHAPE_CLASSES)
-    base = forward.handmade_steps((SIZE, SIZE, 1), units)
-    return forward.template_dense(forward.features_before_dense(images, base), labels, units)
 
 
 # ------------------------------------------------------------------ controls
 
 
-def trained_steps() -> tuple[list[forward.Step], tuple[int, int, int]] | None:
-    """The trained model's steps and input shape when chosen and readable, else None."""
-    model = st.session_state.get(MODEL_KEY)
-    kinds = ("handmade", "trained") if model is not None else ("handmade",)
-    kind = st.radio(t("forward.weights"), kinds, format_func=labeler("forward.weights_kinds"),
-                    key="fwd_weights", horizontal=True)
-    if model is None:
-        st.caption(t("forward.no_model"))
-    if kind != "trained":
-        return None
-    try:
-        steps, shape = forward.steps_from_keras(model), forward.keras_input_shape(model)
-    except EngineError as err:
-        show_engine_error(err)
-        st.caption(t("forward.fallback"))
-        return None
-    if steps[0].kind != "scale":  # the course feeds pixels / 255 (rescale=1./255)
-        steps = [forward.Step("scale", factor=1.0 / 255.0)] + steps
-        st.caption(t("forward.assumed_scale"))
-    return steps, shape
-
-
-def choose_input(shape: tuple[int, int, int]) -> tuple[np.ndarray, str, int]:
-    """The image (H, W, C) 0..255, its source ('digit' | 'shape') and its true class."""
-    sources = ("digit", "shape") if shape[:2] == (28, 28) else ("shape",)
-    source = st.radio(t("forward.source"), sources, format_func=labeler("forward.sources"),
-                      key="fwd_source", horizontal=True)
-    if source == "digit":
-        index = st.number_input(t("forward.digit_index"), 0, datasets.MNIST_SUBSET_SIZE - 1, 3500,
-                                key="fwd_digit")
-        digits, labels = cached_digits()
-        image, label = digits[int(index)].astype(np.float64), int(labels[int(index)])
-    else:
-        kind = st.selectbox(t("forward.shape"), datasets.SHAPE_CLASSES, format_func=labeler("shapes"),
-                            key="fwd_shape")
-        seed = st.number_input(t("forward.seed"), 0, 9999, 0, key="fwd_seed")
-        if shape[0] != shape[1]:
-            raise EngineError("bad_shape", name="model input", expected="(H, H, C)", got=str(shape))
-        image = datasets.shape_image(kind, datasets.ShapeOptions(size=shape[0]), seed=int(seed))
-        label = datasets.SHAPE_CLASSES.index(kind)
-    return np.repeat(image, shape[2], axis=2), source, label
-
-
-def handmade_steps(source: str) -> list[forward.Step]:
-    """Hand-made network for the input's source, with the chosen dense layer."""
-    kind = st.radio(t("forward.dense_kind"), ("templates", "random"),
-                    format_func=labeler("forward.dense_kinds"), key="fwd_dense", horizontal=True)
-    units = 10 if source == "digit" else len(datasets.SHAPE_CLASSES)
-    if kind == "templates":
-        st.caption(t(f"forward.templates_note_{source}"))
-        return forward.handmade_steps((SIZE, SIZE, 1), units, template_layer(source))
-    seed = st.number_input(t("forward.dense_seed"), 0, 9999, 0, key="fwd_dense_seed")
-    st.caption(t("forward.random_note"))
-    return forward.handmade_steps((SIZE, SIZE, 1), units, seed=int(seed))
-
-
-def class_names(units: int, source: str, trained: bool) -> list[str]:
-    """Labels of the output units: the trained model's class names (st.session_state
-    ["trained_classes"], set with the model), digits, shape names or 'class k'."""
-    given = st.session_state.get("trained_classes") if trained else None
-    if given is not None and len(given) == units:
-        return [str(name) for name in given]
-    if units == len(datasets.SHAPE_CLASSES) and source == "shape":
-        return [t(f"shapes.{k}") for k in datasets.SHAPE_CLASSES]
-    if units == 10:
-        return [str(k) for k in range(10)]
-    return [t("forward.class_n", n=k) for k in range(units)]
-
-
 # ------------------------------------------------------------------ the stages
-
-
-def shape_text(values: np.ndarray) -> str:
-    return " × ".join(str(n) for n in values.shape) if values.ndim > 1 else f"({values.shape[0]},)"
-
-
-def stage_name(stage: forward.Stage) -> str:
-    """'3. ReLU'; pooling stages are named by their mode (max / average), activations by name."""
-    if stage.kind == "activation":
-        return f"{stage.index}. {t('forward.kinds.activation', name=stage.step.activation)}"
-    kind = f"{stage.kind}_{stage.step.mode}" if stage.kind in ("pool", "global_pool") else stage.kind
-    return f"{stage.index}. {t(f'forward.kinds.{kind}')}"
 
 
 def stage_card(stage: forward.Stage, names: list[str]) -> None:
     """One stage: name, shape, parameters and its values."""
-    st.markdown(f"**{stage_name(stage)}**")
-    st.caption(t("forward.card_line", shape=shape_text(stage.values), params=f"{stage.params:,}"))
+    st.markdown(f"**{net.stage_name(stage)}**")
+    st.caption(t("forward.card_line", shape=net.shape_text(stage.values), params=f"{stage.params:,}"))
     v = stage.values
     if v.ndim == 3:
         titles = [t("forward.channel_n", n=c + 1) if v.shape[2] > 1 else "" for c in range(v.shape[2])]
@@ -237,7 +133,7 @@ def inspect_cell(stages: list[forward.Stage], names: list[str]) -> None:
     options = list(range(1, len(stages)))
     first_conv = next((s.index for s in stages if s.kind == "conv"), 1)
     # labels made now, in this run's language (AppTest calls format_func outside the run)
-    labels = {i: f"{stage_name(stages[i])} · {shape_text(stages[i].values)}" for i in options}
+    labels = {i: f"{net.stage_name(stages[i])} · {net.shape_text(stages[i].values)}" for i in options}
     index = st.selectbox(t("forward.stage"), options, index=options.index(first_conv),
                          format_func=labels.__getitem__, key="fwd_stage")
     stage = stages[int(index)]
@@ -245,7 +141,7 @@ def inspect_cell(stages: list[forward.Stage], names: list[str]) -> None:
     trace = forward.trace_cell(stages, stage.index, position)
     show_trace(stages, stage, trace, position, names)
     shown = stage.values[position]
-    st.caption(t("forward.trace_matches", value=formulas.fmt(shown), stage=stage_name(stage)))
+    st.caption(t("forward.trace_matches", value=formulas.fmt(shown), stage=net.stage_name(stage)))
 
 
 def show_trace(stages, stage, trace, position, names) -> None:
@@ -393,16 +289,16 @@ with controls:
     share_slot = st.container()
     stages = trained = None
     with guarded():
-        trained = trained_steps()
+        trained = net.trained_steps("fwd", "forward.weights", "forward.fallback")
         shape = trained[1] if trained else (SIZE, SIZE, 1)
-        image, source, label = choose_input(shape)
-        steps = trained[0] if trained else handmade_steps(source)
+        image, source, label = net.choose_input(shape, "fwd")
+        steps = trained[0] if trained else net.handmade_steps(source, "fwd")
         stages = forward.run(image, steps)
     with share_slot:  # a trained model stays in its session: its link carries the image only
         share.share_popover(share_params() if trained is None else input_params())
     if stages is None:
         st.stop()
-    names = class_names(stages[-1].values.size, source, trained is not None)
+    names = net.class_names(stages[-1].values.size, source, trained is not None)
 
 with results:
     with guarded():
