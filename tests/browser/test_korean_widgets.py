@@ -1,12 +1,14 @@
-"""Browser: on a Korean page, Streamlit's own widget texts are Korean too (ui.widget_texts): the file
+"""Browser: a walk through every Korean page finds no request off the app's address; on a Korean
+page, Streamlit's own widget texts are Korean too (ui.widget_texts): the file
 uploader's button and size limit, the data editor's tool bar, the selectbox placeholder, the number
 input's buttons, the heading links. An English page keeps Streamlit's English texts, and switching
 the language back and forth swaps them."""
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.helpers import click_text, open_app, wait_idle
+from tests.browser.helpers import assert_no_error_elements, click_text, open_app, wait_idle
 from ui import i18n
 from ui.registry import all_pages
 
@@ -42,14 +44,24 @@ def streamlit_english(page) -> list[str]:
     return [text for text in page.evaluate(SHOWN_JS) if text in STREAMLIT_TEXTS or PER_FILE.search(text)]
 
 
-def test_korean_pages_show_none_of_streamlits_english_texts(page, app_url):
-    found = {}
+def test_a_walk_through_every_korean_page(page, app_url):
+    """Every page, in Korean: none of Streamlit's English texts, no error, and nothing asked of any
+    host but the app's own address (the tab icon, fonts, plotly.js and every chart come from the app,
+    so ConvLab works offline and behind a classroom firewall)."""
+    own = urlsplit(app_url).netloc
+    asked, found = [], {}
+    page.on("request", lambda request: asked.append(request.url))
     for info in all_pages():
         open_app(page, app_url, info.url_path, "ko")
+        assert_no_error_elements(page)
         english = streamlit_english(page)
         if english:
             found[info.url_path] = sorted(set(english))
     assert found == {}
+    outside = [url for url in asked
+               if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != own]
+    assert len(asked) > 20  # the walk really loaded the pages
+    assert outside == []
 
 
 def test_english_page_keeps_streamlits_texts_and_the_switch_swaps_them(page, app_url):
