@@ -226,7 +226,7 @@ class CompareTask:
         self.settings, self.data = settings, data
 
     def __call__(self, channel) -> CompareResult:
-        return _compare(self.settings, self.data, lambda done, total: channel.send((done, total), urgent=True))
+        return _compare(self.settings, self.data, lambda done, total: channel.send((done, total)))
 
 
 def _compare(settings: CompareSettings, data: tuple,

@@ -629,7 +629,7 @@ class RemoteWork:
 
         def report() -> None:
             while not done.wait(workers.SEND_GAP):
-                channel.send(job._progress_copy(), urgent=True)
+                channel.send(job._progress_copy())
 
         reporter = threading.Thread(target=report, name="convlab-report", daemon=True)
         reporter.start()

@@ -9,7 +9,7 @@ priority (`os.nice`): the server's own threads always come first.
     result = pool.run(task, on_message, should_stop)
 
 `task` is a picklable callable run in a worker as `task(channel)`; it reports with
-`channel.send(payload)` (rate-limited, the newest payload wins) and sees Stop with
+`channel.send(payload)` and sees Stop with
 `channel.stop_requested()`. `run` blocks the calling thread (a job's thread, or a page's script
 for a short job) until the task returns, handing each report to `on_message`, and forwards Stop
 when `should_stop()` turns true. An EngineError raised in the task is raised again here; any
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NICE = 10  # the workers' CPU priority below the server's (0): the scheduler serves reruns first
 POLL = 0.1  # seconds between the parent's checks (messages, Stop, the worker's memory)
 WORKER_ERRORS = ("worker_lost", "worker_memory")  # the worker is gone: never lent again
-SEND_GAP = 0.2  # seconds between two reports of a task (the newest waits; the last is never lost)
+SEND_GAP = 0.2  # seconds between two progress reports of a training job
 
 
 class TaskFailed(Exception):
@@ -67,22 +67,11 @@ class Channel:
     def __init__(self, conn: Connection, token: int, lock: threading.Lock) -> None:
         self._conn, self._token, self._lock = conn, token, lock
         self._stopped = False
-        self._pending = None
-        self._last_sent = 0.0
 
-    def send(self, payload: object, urgent: bool = False) -> None:
-        """Report `payload`; within SEND_GAP of the last report it waits for `flush` (or the next send)."""
-        self._pending = payload
-        if urgent or time.monotonic() - self._last_sent >= SEND_GAP:
-            self.flush()
-
-    def flush(self) -> None:
-        payload, self._pending = self._pending, None
-        if payload is None:
-            return
+    def send(self, payload: object) -> None:
+        """Report `payload` to the server (a task paces its own reports)."""
         with self._lock:
             self._conn.send(("message", self._token, payload))
-        self._last_sent = time.monotonic()
 
     def stop_requested(self) -> bool:
         while not self._stopped and self._conn.poll(0):
@@ -116,7 +105,6 @@ def _serve(conn: Connection) -> None:
         channel = Channel(conn, token, send_lock)
         try:
             value = task(channel)
-            channel.flush()
             reply = ("result", token, value)
         except EngineError as err:
             reply = ("engine_error", token, err.key, dict(err.params))
@@ -163,7 +151,6 @@ class Worker:
         theirs.close()
         self.conn = Connection(mine.detach())
         self.jobs = 0
-        self.ready = False
 
     @property
     def pid(self) -> int:
@@ -256,9 +243,7 @@ class WorkerPool:
             try:
                 if worker.conn.poll(POLL):
                     reply = worker.conn.recv()
-                    if reply[0] == "ready":
-                        worker.ready = True
-                    elif reply[0] == "message" and on_message is not None:
+                    if reply[0] == "message" and on_message is not None:  # ("ready",) needs nothing
                         on_message(reply[2])
                     elif reply[0] == "result":
                         return reply[2]

@@ -28,7 +28,7 @@ class Count:
 
     def __call__(self, channel):
         for i in range(1, self.n + 1):
-            channel.send(i, urgent=True)
+            channel.send(i)
         return "done"
 
 
@@ -52,7 +52,7 @@ class Raises:
 
 class Sleeps:
     def __call__(self, channel):
-        channel.send("started", urgent=True)
+        channel.send("started")
         time.sleep(60)
 
 
