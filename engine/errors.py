@@ -93,7 +93,7 @@ def _rebuild_engine_error(key: str, params: dict) -> EngineError:
 
 def require_finite(name: str, array: np.ndarray) -> None:
     """Raise EngineError('nonfinite') when `array` holds NaN or +-inf."""
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         raise EngineError("nonfinite", name=name)
 
 

@@ -11,6 +11,8 @@ with C = 1 (grayscale) or C = 3 (RGB). Uploads are checked before their pixels a
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import io
 import re
 import warnings
@@ -290,10 +292,17 @@ def builtin_photo(name: str, max_side: int = WORKING_SIZE) -> LoadedImage:
     max_side = _check_side(max_side)
     if name not in _SKIMAGE_NAMES:
         raise EngineError("bad_hyperparameter", name="photo", value=name)
+    return _decode(Image.fromarray(_skimage_pixels(name)), max_side)
+
+
+@lru_cache(maxsize=None)
+def _skimage_pixels(name: str) -> np.ndarray:
+    """scikit-image's photo `name`, decoded once per process (read-only: it is shared)."""
     import skimage.data
 
-    raw = getattr(skimage.data, _SKIMAGE_NAMES[name])()
-    return _decode(Image.fromarray(raw), max_side)
+    raw = np.asarray(getattr(skimage.data, _SKIMAGE_NAMES[name])())
+    raw.setflags(write=False)
+    return raw
 
 
 def to_grayscale(pixels: object) -> np.ndarray:

@@ -82,6 +82,10 @@ class Optimizer:
         shape = next(iter(self.state.values())).shape if self.state else p.shape
         if shape != p.shape:
             raise EngineError("bad_shape", name="params", expected=str(shape), got=str(p.shape))
+        return self._checked_step(p, g)
+
+    def _checked_step(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """`step` for params and grads already checked (same shape and dtype, finite)."""
         update = self._update(p, g, p.dtype.type(self.learning_rate))
         self.iterations += 1
         self.last["grad"] = g
@@ -240,7 +244,8 @@ class PathResult:
 
 def _blown(a: np.ndarray) -> bool:
     """True when `a` holds NaN/inf or a magnitude above DIVERGENCE_LIMIT."""
-    return not np.all(np.isfinite(a)) or bool(np.any(np.abs(a) > DIVERGENCE_LIMIT))
+    # one reduction: max|a| <= limit is False for NaN (any comparison with NaN is) and for inf
+    return a.size > 0 and not np.abs(a).max() <= DIVERGENCE_LIMIT
 
 
 def run_path(optimizer: Optimizer, grad_fn: Callable[[np.ndarray], object], start: object,
@@ -264,7 +269,7 @@ def run_path(optimizer: Optimizer, grad_fn: Callable[[np.ndarray], object], star
                                   got=str(grad.shape))
             if _blown(grad):
                 return PathResult(np.array(points), records, True, i)
-            new = optimizer.step(point, grad)
+            new = optimizer._checked_step(point, grad)  # checked: same shape and dtype, not blown
             if _blown(new):
                 return PathResult(np.array(points), records, True, i)
             point = new

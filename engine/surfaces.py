@@ -132,7 +132,8 @@ class Surface:
         p = as_float_array("point", point, ndim=1)
         if p.shape != (2,):
             raise EngineError("bad_shape", name="point", expected="(2,)", got=str(p.shape))
-        gx, gy = self.gradient_xy(p[0], p[1])
+        with np.errstate(over="ignore", invalid="ignore"):  # scalars: no broadcasting needed
+            gx, gy = self.gradient_function(np.float64(p[0]), np.float64(p[1]))
         return np.array([gx, gy], dtype=p.dtype)
 
     def grid(self, resolution: int = 161) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
