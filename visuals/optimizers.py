@@ -56,67 +56,78 @@ def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[Pa
     if height is None:
         aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
         height = int(min(560, max(340, 600 * aspect + 110)))
-    fig = go.Figure(go.Contour(
-        x=xs, y=ys, z=contour_levels(z, log_scale), customdata=z, colorscale=CONTOUR_SCALE,
-        ncontours=24, line={"width": 0.6, "color": "rgba(60,60,60,0.35)"}, showscale=False,
-        hovertemplate="x=%{x:.3f}, y=%{y:.3f}<br>f=%{customdata:.4g}<extra></extra>"))
+    traces = [contour_trace(xs, ys, z, log_scale)]
     for line in paths:
-        _add_path(fig, line, labels.get("diverged", "diverged"))
+        traces += _path_traces(line, labels.get("diverged", "diverged"))
     if minima:
         mx, my = zip(*minima)
-        fig.add_trace(go.Scatter(x=mx, y=my, mode="markers", name=labels.get("minimum", "minimum"),
-                                 marker={"symbol": "star", "size": 16, "color": "#F0E442",
-                                         "line": {"color": "#000000", "width": 1}}))
+        traces.append({"type": "scatter", "x": list(mx), "y": list(my), "mode": "markers",
+                       "name": labels.get("minimum", "minimum"),
+                       "marker": {"symbol": "star", "size": 16, "color": "#F0E442",
+                                  "line": {"color": "#000000", "width": 1}}})
     if start is not None:
-        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers",
-                                 name=labels.get("start", "start"),
-                                 marker={"symbol": "circle", "size": 13, "color": "white",
-                                         "line": {"color": "#000000", "width": 2}}))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.08, "x": 0}, plot_bgcolor="white")
-    fig.update_xaxes(range=list(x_range), title_text="x", constrain="domain")
-    fig.update_yaxes(range=list(y_range), title_text="y", scaleanchor="x",
-                     constrain="domain")
-    return fig
+        traces.append({"type": "scatter", "x": [start[0]], "y": [start[1]], "mode": "markers",
+                       "name": labels.get("start", "start"),
+                       "marker": {"symbol": "circle", "size": 13, "color": "white",
+                                  "line": {"color": "#000000", "width": 2}}})
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "legend": {"orientation": "h", "y": -0.08, "x": 0}, "plot_bgcolor": "white",
+              "xaxis": {"range": list(x_range), "title": {"text": "x"}, "constrain": "domain"},
+              "yaxis": {"range": list(y_range), "title": {"text": "y"}, "scaleanchor": "x",
+                        "constrain": "domain"}}
+    return _figure(traces, layout)
 
 
-def _add_path(fig: go.Figure, line: PathLine, diverged_text: str) -> None:
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A figure of our own plain trace dicts (plotly.py's validation of every property took longer
+    than the page's arithmetic)."""
+    return go.Figure({"data": traces, "layout": layout}, skip_invalid=False, _validate=False)
+
+
+def contour_trace(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log_scale: bool = False) -> dict:
+    """The filled contour map of z (len(ys), len(xs)); hovering shows the real f even on the log scale."""
+    return {"type": "contour", "x": xs, "y": ys, "z": contour_levels(z, log_scale), "customdata": z,
+            "colorscale": CONTOUR_SCALE, "ncontours": 24,
+            "line": {"width": 0.6, "color": "rgba(60,60,60,0.35)"}, "showscale": False,
+            "hovertemplate": "x=%{x:.3f}, y=%{y:.3f}<br>f=%{customdata:.4g}<extra></extra>"}
+
+
+def _path_traces(line: PathLine, diverged_text: str) -> list[dict]:
     """The path as a line with small dots at each step, and a marker at its end."""
     color = COLORS.get(line.code, "#444444")
     pts = np.asarray(line.points, dtype=float)
     steps = np.arange(len(pts))
-    fig.add_trace(go.Scatter(
-        x=pts[:, 0], y=pts[:, 1], mode="lines+markers", name=line.label, legendgroup=line.code,
-        line={"color": color, "width": 2.5, "dash": DASHES.get(line.code, "solid")},
-        marker={"size": 4, "color": color}, customdata=steps,
-        hovertemplate=f"{line.label}<br>t=%{{customdata}}: (%{{x:.4f}}, %{{y:.4f}})<extra></extra>"))
+    path = {"type": "scatter", "x": pts[:, 0], "y": pts[:, 1], "mode": "lines+markers", "name": line.label,
+            "legendgroup": line.code,
+            "line": {"color": color, "width": 2.5, "dash": DASHES.get(line.code, "solid")},
+            "marker": {"size": 4, "color": color}, "customdata": steps,
+            "hovertemplate": f"{line.label}<br>t=%{{customdata}}: (%{{x:.4f}}, %{{y:.4f}})<extra></extra>"}
     end = {"symbol": "x", "size": 16, "color": color} if line.diverged else \
         {"symbol": "circle", "size": 9, "color": color, "line": {"color": "white", "width": 1}}
-    fig.add_trace(go.Scatter(x=pts[-1:, 0], y=pts[-1:, 1], mode="markers", marker=end,
-                             legendgroup=line.code, showlegend=False,
-                             hovertemplate=(f"{line.label}: {diverged_text}" if line.diverged
-                                            else f"{line.label}") + "<extra></extra>"))
+    marker = {"type": "scatter", "x": pts[-1:, 0], "y": pts[-1:, 1], "mode": "markers", "marker": end,
+              "legendgroup": line.code, "showlegend": False,
+              "hovertemplate": (f"{line.label}: {diverged_text}" if line.diverged else f"{line.label}")
+              + "<extra></extra>"}
+    return [path, marker]
 
 
 def loss_figure(losses: dict[str, np.ndarray], labels: dict[str, str], *, x_title: str,
                 y_title: str, log_y: bool = False, height: int = 320) -> go.Figure:
     """f at every step, one line per optimizer code. log_y needs positive values, so it plots
     f - min(all f) + 1e-12 and says so in the axis title given by the caller."""
-    fig = go.Figure()
     finite = [v[np.isfinite(v)] for v in losses.values() if np.any(np.isfinite(v))]
     floor = min(float(v.min()) for v in finite) if finite else 0.0
-    for code, values in losses.items():
-        shown = values - floor + 1e-12 if log_y else values
-        fig.add_trace(go.Scatter(x=np.arange(len(values)), y=shown, mode="lines", name=labels[code],
-                                 line={"color": COLORS.get(code, "#444444"), "width": 2,
-                                       "dash": DASHES.get(code, "solid")}, customdata=values,
-                                 hovertemplate="t=%{x}: f=%{customdata:.6g}<extra></extra>"))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.25, "x": 0}, plot_bgcolor="white")
-    fig.update_xaxes(title_text=x_title, showgrid=True, gridcolor="#EEEEEE")
-    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", showgrid=True,
-                     gridcolor="#EEEEEE")
-    return fig
+    traces = [{"type": "scatter", "x": np.arange(len(values)), "y": values - floor + 1e-12 if log_y else values,
+               "mode": "lines", "name": labels[code],
+               "line": {"color": COLORS.get(code, "#444444"), "width": 2, "dash": DASHES.get(code, "solid")},
+               "customdata": values, "hovertemplate": "t=%{x}: f=%{customdata:.6g}<extra></extra>"}
+              for code, values in losses.items()]
+    grid = {"showgrid": True, "gridcolor": "#EEEEEE"}
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "legend": {"orientation": "h", "y": -0.25, "x": 0}, "plot_bgcolor": "white",
+              "xaxis": {"title": {"text": x_title}, **grid},
+              "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear", **grid}}
+    return _figure(traces, layout)
 
 
 def step_size_figure(with_correction: np.ndarray, without_correction: np.ndarray,
@@ -124,17 +135,14 @@ def step_size_figure(with_correction: np.ndarray, without_correction: np.ndarray
                      height: int = 320) -> go.Figure:
     """Grouped bars: |update| of the first steps of Adam with and without bias correction."""
     steps = np.arange(1, max(len(with_correction), len(without_correction)) + 1)
-    fig = go.Figure([
-        go.Bar(x=steps[:len(with_correction)], y=with_correction, name=names[0],
-               marker_color=COLORS["adam"], hovertemplate="t=%{x}: %{y:.6g}<extra></extra>"),
-        go.Bar(x=steps[:len(without_correction)], y=without_correction, name=names[1],
-               marker_color="#56B4E9", hovertemplate="t=%{x}: %{y:.6g}<extra></extra>"),
-    ])
-    fig.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h", "y": -0.25, "x": 0}, plot_bgcolor="white")
-    fig.update_xaxes(title_text=x_title, dtick=1)
-    fig.update_yaxes(title_text=y_title, showgrid=True, gridcolor="#EEEEEE")
-    return fig
+    bars = [(with_correction, names[0], COLORS["adam"]), (without_correction, names[1], "#56B4E9")]
+    traces = [{"type": "bar", "x": steps[:len(values)], "y": values, "name": name, "marker": {"color": color},
+               "hovertemplate": "t=%{x}: %{y:.6g}<extra></extra>"} for values, name, color in bars]
+    layout = {"barmode": "group", "height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+              "legend": {"orientation": "h", "y": -0.25, "x": 0}, "plot_bgcolor": "white",
+              "xaxis": {"title": {"text": x_title}, "dtick": 1},
+              "yaxis": {"title": {"text": y_title}, "showgrid": True, "gridcolor": "#EEEEEE"}}
+    return _figure(traces, layout)
 
 
 # ---------------------------------------------------------------- one step, formula by formula
