@@ -21,11 +21,13 @@ from engine import backward, forward
 from engine.errors import EngineError
 from ui import network_input as net, present, share
 from ui.feedback import guarded
-from ui.heat_table import show_heatmap
+from ui.heat_table import number_tables, show_heatmap
 from ui.i18n import formatter, labeler, t
 from ui.safe_text import markdown_text, plotly_list
+from ui.tile_grid import draw_tiles
 from visuals import backprop as bviz
 from visuals import forward as fviz
+from visuals import tiles
 from visuals.formulas import fmt, products_sum
 
 SIZE = net.SIZE
@@ -70,8 +72,8 @@ def grad_card(stage: forward.Stage, grad: np.ndarray, names: list[str], nxt: for
     key = f"bp_grad_{stage.index}"
     if grad.ndim == 3:
         titles = [t("forward.channel_n", n=c + 1) for c in range(grad.shape[2])]
-        show_heatmap(fviz.maps_figure(grad, titles, signed=True), key,
-                     values=[(titles[c], grad[..., c]) for c in range(min(grad.shape[2], fviz.MAX_CHANNELS))])
+        draw_tiles(tiles.channels_grid(grad, titles, signed=True, limit=fviz.MAX_CHANNELS), key)
+        number_tables(key, [(titles[c], grad[..., c]) for c in range(min(grad.shape[2], fviz.MAX_CHANNELS))])
     else:
         fig = fviz.vector_figure(grad, plotly_list(names) if grad.size == len(names) else None)
         if grad.size > fviz.BAR_LIMIT:

@@ -14,8 +14,9 @@ import streamlit as st
 from engine import bn_compare, bn_lab, kernels, layers, workers
 from engine.batchnorm import batchnorm_param_count
 from ui.feedback import guarded
-from ui.heat_table import show_heatmap
+from ui.heat_table import number_tables
 from ui import present, share
+from ui.tile_grid import draw_tiles
 from ui.i18n import current_language, labeler, t, translate
 from visuals import batchnorm as viz
 from visuals.formulas import fmt, signed
@@ -91,9 +92,9 @@ def show_batch(setup: bn_lab.BatchSetup, traj: bn_lab.Trajectory, shown, channel
     st.caption(t("bn.batch_shapes", n=n, s=setup.size, h=h, w=w, c=c, m=n * h * w))
     rows = (t("bn.row_input"), t("bn.row_map"), t("bn.row_bn"))
     stacks = (traj.last_batch[..., 0], traj.last_maps[..., channel], shown.output[..., channel])
-    fig = viz.batch_figure(*stacks, rows)
-    tables = [(f"{title} · {i + 1}", stack[i]) for title, stack in zip(rows, stacks) for i in range(n)]
-    show_heatmap(fig, "bn_batch_fig", values=tables)
+    draw_tiles(viz.batch_tiles(*stacks, rows), "bn_batch_fig")
+    number_tables("bn_batch_fig", [(f"{title} · {i + 1}", stack[i]) for title, stack in zip(rows, stacks)
+                                   for i in range(n)])
 
 
 def show_channel_table(traj: bn_lab.Trajectory, filters: tuple[str, ...], gamma: tuple,

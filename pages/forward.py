@@ -17,13 +17,15 @@ import streamlit as st
 
 from engine import activations, conv, dense, forward, pooling
 from ui.feedback import guarded
-from ui.heat_table import show_heatmap
+from ui.heat_table import number_tables, show_heatmap
+from ui.tile_grid import draw_tiles
 from ui.i18n import formatter, t
 from ui.safe_text import markdown_text, plotly_list
 from ui import network_input as net, present, share
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
+from visuals import tiles
 
 SIZE = net.SIZE
 CARDS_PER_ROW = 3
@@ -42,8 +44,9 @@ def stage_card(stage: forward.Stage, names: list[str]) -> None:
     v = stage.values
     if v.ndim == 3:
         titles = [t("forward.channel_n", n=c + 1) if v.shape[2] > 1 else "" for c in range(v.shape[2])]
-        fig = fviz.maps_figure(v, titles, signed=bool(v.min() < 0))
-        show_heatmap(fig, f"fwd_stage_{stage.index}", values=[(titles[c], v[..., c]) for c in range(v.shape[2])])
+        grid = tiles.channels_grid(v, titles, signed=bool(v.min() < 0), limit=fviz.MAX_CHANNELS)
+        draw_tiles(grid, f"fwd_stage_{stage.index}")
+        number_tables(f"fwd_stage_{stage.index}", [(titles[c], v[..., c]) for c in range(v.shape[2])])
     else:
         fig = fviz.vector_figure(v, plotly_list(names) if v.size == len(names) else None)
         if v.size > fviz.BAR_LIMIT:  # a long vector is drawn as a one-row heat map

@@ -24,10 +24,12 @@ from ui.feedback import engine_error_text, guarded, show_engine_error, upload_li
 from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t
 from ui import explain_views, notebook_download
-from ui.safe_text import markdown_list, markdown_text, plotly_list, plotly_text
+from ui.safe_text import markdown_list, markdown_text, plotly_list
 from ui.session_jobs import own
 from ui import present, share
+from ui.tile_grid import draw_tiles
 from visuals import training as tviz
+from visuals import tiles
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "train_job", "train_result", "train_collected"
 LINKED_KEY = "train_linked_layers"  # (preset, ModelSpec, count): the layers a share link brought
@@ -198,8 +200,8 @@ def describe_data(data: uploads.LabelledImages, split: training.DataSplit, capti
     if notes:
         st.caption(" · ".join(notes))
     first = [int(np.flatnonzero(data.labels == c)[0]) for c in range(min(len(data.class_names), 10))]
-    present.chart(st, tviz.image_grid(data.images[first], [plotly_text(data.class_names[data.labels[i]]) for i in first],
-                                    columns=10, cell=90), key="train_samples")
+    draw_tiles(tiles.image_grid(data.images[first], [str(data.class_names[data.labels[i]]) for i in first],
+                                columns=10, tile_px=90), "train_samples")
     m1, m2, m3 = st.columns(3)
     for col, label, n in zip((m1, m2, m3), ("train.n_train", "train.n_val", "train.n_test"), split.sizes):
         col.metric(t(label), f"{n:,}")
@@ -258,9 +260,9 @@ def augment_section(split: training.DataSplit) -> training.AugmentOptions:
         if opts.active:
             with guarded():
                 copies = cached_preview(split.x_train[0], opts, int(st.session_state.get("train_seed", 0)))
-                present.chart(st, tviz.image_grid(np.concatenate([split.x_train[:1], copies]),
-                                                [t("train.original")] + [f"#{i + 1}" for i in range(len(copies))],
-                                                columns=9, cell=95), key="train_aug_preview")
+                draw_tiles(tiles.image_grid(np.concatenate([split.x_train[:1], copies]),
+                                            [t("train.original")] + [f"#{i + 1}" for i in range(len(copies))],
+                                            columns=9, tile_px=95), "train_aug_preview")
             st.code(training.augmentation_code(opts), language="python", wrap_lines=True)
         else:
             st.info(t("train.augment_off"))
@@ -526,8 +528,8 @@ def scores(result: training.TrainedModel) -> None:
     st.subheader(t("train.mistakes_heading", n=len(wrong)))
     if len(wrong):
         titles = [t("train.rp", r=names[ev.labels[i]], p=names[ev.predicted[i]]) for i in wrong]
-        present.chart(st, tviz.image_grid(result.test_images[wrong], titles, columns=10, cell=80,
-                                        title_colors=[tviz.BAD] * len(wrong)), key="train_mistakes")
+        draw_tiles(tiles.image_grid(result.test_images[wrong], titles, columns=10, tile_px=80,
+                                    caption_colors=[tviz.BAD] * len(wrong)), "train_mistakes")
     else:
         st.success(t("train.no_mistakes"))
 

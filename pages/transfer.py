@@ -21,7 +21,9 @@ from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate
 from ui import explain_views, present, share
+from ui.tile_grid import draw_tiles
 from visuals import training as tviz
+from visuals import tiles
 from visuals import transfer as tv
 
 JOB_KEY, RESULT_KEY, COLLECTED_KEY = "transfer_job", "transfer_result", "transfer_collected"
@@ -115,8 +117,8 @@ def describe_plan(settings: transfer.TransferSettings, task: transfer.TaskData) 
     with st.container():  # one element, note or not: the chart below keeps its place (and is not rebuilt)
         if s.per_class > SHOWN_PER_CLASS:
             st.caption(t("transfer.examples_more", shown=SHOWN_PER_CLASS))
-    present.chart(st, tviz.image_grid(task.target.x_train[shown], [names[task.target.y_train[i]] for i in shown],
-                                    columns=task.target.classes, cell=70), key="transfer_examples")
+    draw_tiles(tiles.image_grid(task.target.x_train[shown], [names[task.target.y_train[i]] for i in shown],
+                                columns=task.target.classes, tile_px=70), "transfer_examples")
 
 
 def target_names(names: tuple[str, ...]) -> list[str]:

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from visuals import colors, grids
+from visuals import colors, grids, tiles
 from visuals.formulas import fmt
 
 BLUE, ORANGE, GREY, GREEN = "#0072B2", "#D55E00", "#999999", "#009E73"
@@ -33,30 +33,17 @@ def minus(value: float, digits: int = 6) -> str:
     return f"+ {stat(-value, digits)}" if value < 0 else f"- {stat(value, digits)}"
 
 
-def batch_figure(pictures: np.ndarray, maps: np.ndarray, normalized: np.ndarray,
-                 row_titles: tuple[str, str, str], height: int = 330) -> go.Figure:
+def batch_tiles(pictures: np.ndarray, maps: np.ndarray, normalized: np.ndarray,
+                row_titles: tuple[str, str, str]) -> tiles.TileGrid:
     """Three rows over the N pictures of a batch: pictures (N, S, S) gray 0..1, one channel's
     feature maps (N, H, W) and its BN output (N, H, W), each row on one shared colour range
-    (maps and BN output diverging around 0) so the pictures can be compared."""
+    (maps and BN output diverging around 0) so the pictures can be compared; tiles numbered 1..N."""
     n = pictures.shape[0]
-    layout = grids.grid_layout(3, n, horizontal_spacing=0.01, vertical_spacing=0.04, row_titles=list(row_titles))
-    rows = ((pictures, colors.GRAY, (0.0, 1.0)), (maps, colors.DIVERGING, _symmetric(maps)),
-            (normalized, colors.DIVERGING, _symmetric(normalized)))
-    traces = []
-    for r, (stack, scale, (lo, hi)) in enumerate(rows, start=1):
-        for i in range(n):
-            x, y = grids.axis_names(3, n, r, i + 1)
-            traces.append({"type": "heatmap", "z": stack[i], "zmin": lo, "zmax": hi, "colorscale": scale,
-                           "showscale": False, "hovertemplate": "%{z:.3f}<extra></extra>", "xaxis": x, "yaxis": y})
-    grids.update_axes(layout, "xaxis", visible=False)
-    grids.update_axes(layout, "yaxis", visible=False, autorange="reversed", constrain="domain")
-    for name, axis in layout.items():  # square cells: each y axis scaled to its own x axis
-        if name.startswith("yaxis"):
-            axis["scaleanchor"] = axis["anchor"]
-    for note in layout.get("annotations", []):
-        note.setdefault("font", {})["size"] = 12
-    layout.update(height=height, margin={"l": 4, "r": 30, "t": 4, "b": 4}, plot_bgcolor="white")
-    return grids.grid_figure(layout, traces)
+    numbers = [str(i + 1) for i in range(n)]
+    rows = [tiles.heat_row(row_titles[0], pictures, numbers, signed=False, value_range_=(0.0, 1.0)),
+            tiles.heat_row(row_titles[1], maps, numbers),
+            tiles.heat_row(row_titles[2], normalized, numbers)]
+    return tiles.TileGrid(rows, columns=n, tile_px=110)
 
 
 def _symmetric(values: np.ndarray) -> tuple[float, float]:
@@ -65,13 +52,20 @@ def _symmetric(values: np.ndarray) -> tuple[float, float]:
     return (-m, m) if m > 0 else (-1.0, 1.0)
 
 
-def _bars(values: np.ndarray, edges: np.ndarray, name: str, color: str, opacity: float) -> go.Bar:
-    """A histogram of `values` over `edges` as a bar trace (counts, hover shows the bin)."""
+def _bars(values: np.ndarray, edges: np.ndarray, name: str, color: str, opacity: float, **axes) -> dict:
+    """A histogram of `values` over `edges` as a plain bar trace (counts, hover shows the bin)."""
     counts, _ = np.histogram(values, bins=edges)
     centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
-    return go.Bar(x=centres, y=counts, width=widths, name=name, marker_color=color,
-                  opacity=opacity, customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                  hovertemplate="[%{customdata[0]:.3f}, %{customdata[1]:.3f}): %{y}<extra></extra>")
+    return {"type": "bar", "x": centres, "y": counts, "width": widths, "name": name, "marker": {"color": color},
+            "opacity": opacity, "customdata": np.stack([edges[:-1], edges[1:]], axis=1),
+            "hovertemplate": "[%{customdata[0]:.3f}, %{customdata[1]:.3f}): %{y}<extra></extra>", **axes}
+
+
+def _two_panels(titles: tuple[str, str]) -> dict:
+    """make_subplots(1, 2)'s layout with these titles (kept per shape by visuals.grids)."""
+    layout = grids.grid_layout(1, 2, subplot_titles=list(titles), horizontal_spacing=0.08)
+    grids.update_axes(layout, "yaxis", showgrid=True, gridcolor="#EEEEEE")
+    return layout
 
 
 def histogram_figure(raw: np.ndarray, x_hat: np.ndarray, y: np.ndarray, *,
@@ -79,19 +73,16 @@ def histogram_figure(raw: np.ndarray, x_hat: np.ndarray, y: np.ndarray, *,
                      height: int = 330) -> go.Figure:
     """Left: the channel's values x before BN. Right: x_hat (grey) and y = gamma x_hat + beta
     (orange) on one axis, so what gamma (width) and beta (shift) do is visible."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
     lo, hi = float(np.min(raw)), float(np.max(raw))
-    fig.add_trace(_bars(raw, np.linspace(lo, hi if hi > lo else lo + 1, BINS + 1), names[0], BLUE,
-                        0.9), row=1, col=1)
     both = np.concatenate([np.ravel(x_hat), np.ravel(y)])
     edges = np.linspace(float(both.min()), float(both.max()) + 1e-9, 2 * BINS + 1)
-    fig.add_trace(_bars(x_hat, edges, names[1], GREY, 0.55), row=1, col=2)
-    fig.add_trace(_bars(y, edges, names[2], ORANGE, 0.6), row=1, col=2)
-    fig.update_layout(barmode="overlay", height=height, bargap=0,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.15, "x": 0.5}, plot_bgcolor="white")
-    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
-    return fig
+    right = {"xaxis": "x2", "yaxis": "y2"}
+    traces = [_bars(raw, np.linspace(lo, hi if hi > lo else lo + 1, BINS + 1), names[0], BLUE, 0.9),
+              _bars(x_hat, edges, names[1], GREY, 0.55, **right), _bars(y, edges, names[2], ORANGE, 0.6, **right)]
+    layout = _two_panels(titles)
+    layout.update(barmode="overlay", height=height, bargap=0, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                  legend={"orientation": "h", "y": -0.15, "x": 0.5}, plot_bgcolor="white")
+    return grids.grid_figure(layout, traces)
 
 
 def modes_figure(train_y: np.ndarray, infer_y: np.ndarray, names: tuple[str, str],
@@ -100,13 +91,11 @@ def modes_figure(train_y: np.ndarray, infer_y: np.ndarray, names: tuple[str, str
     (moving statistics), overlaid on one axis."""
     both = np.concatenate([np.ravel(train_y), np.ravel(infer_y)])
     edges = np.linspace(float(both.min()), float(both.max()) + 1e-9, 2 * BINS + 1)
-    fig = go.Figure([_bars(train_y, edges, names[0], ORANGE, 0.6),
-                     _bars(infer_y, edges, names[1], GREEN, 0.6)])
-    fig.update_layout(barmode="overlay", height=height, bargap=0,
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.2, "x": 0}, plot_bgcolor="white")
-    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
-    return fig
+    layout = {"barmode": "overlay", "height": height, "bargap": 0, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "legend": {"orientation": "h", "y": -0.2, "x": 0}, "plot_bgcolor": "white",
+              "yaxis": {"showgrid": True, "gridcolor": "#EEEEEE"}}
+    return grids.grid_figure(layout, [_bars(train_y, edges, names[0], ORANGE, 0.6),
+                                      _bars(infer_y, edges, names[1], GREEN, 0.6)])
 
 
 def moving_stats_figure(batch_means: np.ndarray, moving_means: np.ndarray,
@@ -115,24 +104,21 @@ def moving_stats_figure(batch_means: np.ndarray, moving_means: np.ndarray,
                         height: int = 330) -> go.Figure:
     """Per step (1..k): the batch's mean and variance (dots) and the moving ones after that
     step (line, starting at step 0 from Keras' initial 0 and 1)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
     steps = np.arange(1, len(batch_means) + 1)
-    for col, (batch, moving) in enumerate(((batch_means, moving_means),
-                                           (batch_vars, moving_vars)), start=1):
-        fig.add_trace(go.Scatter(x=steps, y=batch, mode="markers", name=names[0], legendgroup="b",
-                                 showlegend=col == 1, marker={"color": BLUE, "size": 6}),
-                      row=1, col=col)
-        fig.add_trace(go.Scatter(x=np.arange(len(moving)), y=moving, mode="lines",
-                                 name=names[1], legendgroup="m", showlegend=col == 1,
-                                 line={"color": ORANGE, "width": 3}), row=1, col=col)
-        fig.update_xaxes(title_text=x_title, row=1, col=col)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.25, "x": 0}, plot_bgcolor="white")
-    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
+    traces = []
+    for col, (batch, moving) in enumerate(((batch_means, moving_means), (batch_vars, moving_vars)), start=1):
+        axes = {"xaxis": f"x{col if col > 1 else ''}", "yaxis": f"y{col if col > 1 else ''}"}
+        traces += [{"type": "scatter", "x": steps, "y": batch, "mode": "markers", "name": names[0],
+                    "legendgroup": "b", "showlegend": col == 1, "marker": {"color": BLUE, "size": 6}, **axes},
+                   {"type": "scatter", "x": np.arange(len(moving)), "y": moving, "mode": "lines", "name": names[1],
+                    "legendgroup": "m", "showlegend": col == 1, "line": {"color": ORANGE, "width": 3}, **axes}]
+    layout = _two_panels(titles)
     # whole steps only: with few steps Plotly would otherwise tick 0, 0.5, 1
-    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", tickformat="d", rangemode="tozero",
-                     dtick=1 if len(batch_means) <= 10 else None)
-    return fig
+    grids.update_axes(layout, "xaxis", title={"text": x_title}, showgrid=True, gridcolor="#EEEEEE", tickformat="d",
+                      rangemode="tozero", **({"dtick": 1} if len(batch_means) <= 10 else {}))
+    layout.update(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                  legend={"orientation": "h", "y": -0.25, "x": 0}, plot_bgcolor="white")
+    return grids.grid_figure(layout, traces)
 
 
 def curves_figure(with_bn: tuple[np.ndarray, np.ndarray], without_bn: tuple[np.ndarray, np.ndarray],

@@ -1,5 +1,5 @@
-"""Figures for the forward-pass and softmax/dropout pages: a stage's maps side by side, vectors
-as bars or strips, probabilities with the winner and true class marked, the largest terms of a
+"""Figures for the forward-pass and softmax/dropout pages: vectors as bars or strips (a stage's maps are
+tiles, visuals.tiles), probabilities with the winner and true class marked, the largest terms of a
 dot product, and a dropout mask.
 
 Pure builders: arrays in, Plotly figures out; every number drawn is given by the caller.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from visuals import colors, heatmaps
 from visuals.formulas import fmt
@@ -26,35 +25,6 @@ def grid_figure(values: np.ndarray, title: str, **kwargs) -> go.Figure:
     (without a colour bar the square cells otherwise grow up into the title)."""
     fig = heatmaps.heatmap(values, title, **kwargs)
     fig.update_layout(margin={"t": 64})
-    return fig
-
-
-def _square_axes(fig: go.Figure, count: int) -> None:
-    for i in range(1, count + 1):
-        suffix = "" if i == 1 else str(i)
-        fig.layout[f"xaxis{suffix}"].update(showticklabels=False, showgrid=False, zeroline=False,
-                                            constrain="domain")
-        fig.layout[f"yaxis{suffix}"].update(showticklabels=False, showgrid=False, zeroline=False,
-                                            autorange="reversed", scaleanchor=f"x{suffix}",
-                                            constrain="domain")
-
-
-def maps_figure(values: np.ndarray, titles: list[str], height: int = 190,
-                signed: bool = True) -> go.Figure:
-    """Up to MAX_CHANNELS channels of an (H, W, C) stage side by side, each on its own scale
-    (diverging around 0 when signed, gray otherwise); values on hover."""
-    count = min(values.shape[2], MAX_CHANNELS)
-    fig = make_subplots(rows=1, cols=count, subplot_titles=titles[:count], horizontal_spacing=0.04)
-    for c in range(count):
-        z = values[..., c]
-        m = float(np.max(np.abs(z))) or 1.0
-        zmin, zmax = (-m, m) if signed else (float(z.min()), float(z.max()) or 1.0)
-        fig.add_trace(go.Heatmap(z=z, zmin=zmin, zmax=zmax, showscale=False,
-                                 colorscale=colors.DIVERGING if signed else colors.GRAY,
-                                 hovertemplate="(%{y}, %{x}) = %{z:.4~g}<extra></extra>"), row=1, col=c + 1)
-    _square_axes(fig, count)
-    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": 24, "b": 4}, plot_bgcolor="white")
-    fig.update_annotations(font_size=11)
     return fig
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ui.live_chart import NAME as LIVE_CHART
 from ui.raster_heatmap import NAME as RASTER
+from ui.tile_grid import NAME as TILES
 
 
 def _components(at, name: str) -> list:
@@ -27,6 +28,11 @@ def chart(at, key: str) -> dict:
 def chart_keys(at) -> list[str]:
     """The keys of every Plotly chart on the page."""
     return [e.key for e in charts(at)]
+
+
+def drawn_keys(at) -> list[str]:
+    """The keys of every Plotly chart and every tile grid (ui.tile_grid) on the page."""
+    return chart_keys(at) + [e.key for e in _components(at, TILES)]
 
 
 def array(value) -> np.ndarray:
@@ -51,6 +57,20 @@ def raster(at, key: str) -> dict:
 def raster_keys(at) -> list[str]:
     """The keys of every canvas heat map on the page."""
     return [e.key for e in _components(at, RASTER)]
+
+
+def tiles(at, key: str) -> list[dict]:
+    """The rows of the tile grid (ui.tile_grid) under `key`: each {'title', 'zmin', 'zmax', 'tiles'},
+    every tile's 'rgba' decoded to (H, W, 4) uint8 and its 'values' (if any) to (H, W) float64."""
+    el = next(e for e in _components(at, TILES) if e.key == key)
+    rows = json.loads(el.proto.json)["rows"]
+    for row in rows:
+        for tile in row["tiles"]:
+            shape = (tile["h"], tile["w"])
+            tile["rgba"] = np.frombuffer(base64.b64decode(tile["rgba"]), dtype=np.uint8).reshape(*shape, 4)
+            if "values" in tile:
+                tile["values"] = np.frombuffer(base64.b64decode(tile["values"]), dtype="<f8").reshape(shape)
+    return rows
 
 
 def chart_positions(at) -> dict[str, tuple]:

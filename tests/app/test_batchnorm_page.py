@@ -10,6 +10,7 @@ import pytest
 
 from engine import bn_lab, layers
 from engine.batchnorm import batchnorm_param_count
+from tests.app.figure_data import tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 from visuals.batchnorm import minus, stat
@@ -58,6 +59,12 @@ def test_page_renders_in_both_languages_with_the_engine_numbers(lang):
     assert rf"= {fmt(n.used_mean, 6)}" in latex(page)
     assert metric(page, "bn.metric_xhat_var", lang) == stat(n.x_hat[1])
     assert translate(lang, "bn.batch_shapes", n=8, s=32, h=30, w=30, c=3, m=7200) in shown_text(page)
+    rows = tiles(page, "bn_batch_fig")  # pictures, channel 0's maps, its BN output: the engine's arrays
+    assert [r["title"] for r in rows] == [translate(lang, f"bn.row_{k}") for k in ("input", "map", "bn")]
+    for i in range(8):
+        np.testing.assert_array_equal(rows[0]["tiles"][i]["values"], traj.last_batch[i, ..., 0])
+        np.testing.assert_array_equal(rows[1]["tiles"][i]["values"], traj.last_maps[i, ..., 0])
+        np.testing.assert_array_equal(rows[2]["tiles"][i]["values"], traj.last_result.output[i, ..., 0])
 
 
 def test_channel_table_is_the_engines(at):

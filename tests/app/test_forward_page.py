@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import conv, datasets, forward
-from tests.app.figure_data import array, chart, chart_keys
+from tests.app.figure_data import array, chart, chart_keys, drawn_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 from visuals import formulas, pooling as pviz
@@ -50,7 +50,7 @@ def test_renders_in_both_languages(lang):
     assert_no_exception(page)
     assert page.title[0].value == translate(lang, "forward.heading")
     assert not page.error
-    assert sum(k.startswith("fwd_stage_") for k in chart_keys(page)) == 8
+    assert sum(k.startswith("fwd_stage_") for k in drawn_keys(page)) == 8
 
 
 def test_default_digit_prediction_and_conv_cell_are_the_engines(at, digits):
@@ -171,7 +171,7 @@ def test_trained_model_weights_are_used(digits):
     stages = forward.run(digits[0][3500].astype(np.float64), steps)
     np.testing.assert_allclose(array(chart(page, "fwd_probs")["data"][0]["y"]), stages[-1].values, rtol=1e-12)
     assert translate("en", "forward.total_params", n=f"{sum(s.params for s in stages):,}") in shown_text(page)
-    assert sum(k.startswith("fwd_stage_") for k in chart_keys(page)) == len(stages)
+    assert sum(k.startswith("fwd_stage_") for k in drawn_keys(page)) == len(stages)
 
 
 def test_trained_model_with_batchnorm_and_class_names(digits):
@@ -202,7 +202,7 @@ def test_unsupported_model_gives_a_message_and_falls_back():
     assert_no_exception(page)
     assert translate("ko", "errors.bad_mode", mode="LayerNormalization") in [e.value for e in page.error]
     assert translate("ko", "forward.fallback") in shown_text(page)
-    assert sum(k.startswith("fwd_stage_") for k in chart_keys(page)) == 8  # hand-made network shown
+    assert sum(k.startswith("fwd_stage_") for k in drawn_keys(page)) == 8  # hand-made network shown
 
 
 def test_issue4_pages_never_import_tensorflow():

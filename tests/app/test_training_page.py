@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import layers, models, training
-from tests.app.figure_data import array, chart, chart_keys
+from tests.app.figure_data import array, chart, chart_keys, tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from tests.files import make_zip
 from tests.files import png as _png
@@ -198,8 +198,8 @@ def test_augmentation_preview_and_mapping(at):
     at.checkbox(key="train_aug_hflip").check().run()
     at.slider(key="train_aug_rotation").set_value(20).run()
     assert_no_exception(at)
-    grid = chart(at, "train_aug_preview")
-    assert len(grid["data"]) == 9
+    grid = tiles(at, "train_aug_preview")[0]["tiles"]
+    assert len(grid) == 9 and grid[0]["caption"] == translate("en", "train.original")
     assert any("RandomRotation(20 / 360" in c.value for c in at.code)
 
 

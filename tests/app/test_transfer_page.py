@@ -5,7 +5,7 @@ are checked too."""
 import pytest
 
 from engine import training, transfer
-from tests.app.figure_data import array, chart
+from tests.app.figure_data import array, chart, tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 
@@ -80,7 +80,7 @@ def test_shapes_task_and_the_one_layer_base():
     at.radio(key="transfer_task").set_value("shapes").run()
     at.selectbox(key="transfer_base").set_value("tiny").run()
     assert_no_exception(at)
-    titles = [a["text"] for a in chart(at, "transfer_examples")["layout"]["annotations"]]
+    titles = [tile["caption"] for row in tiles(at, "transfer_examples") for tile in row["tiles"]]
     assert {translate("ko", f"shapes.{n}") for n in ("triangle", "rectangle", "circle")} <= set(titles)
     assert "transfer_unfreeze" not in [s.key for s in at.slider]
     assert translate("ko", "transfer.unfreeze_fixed") in shown_text(at)

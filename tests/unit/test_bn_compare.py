@@ -234,8 +234,11 @@ def test_moving_and_curve_figures_plot_the_given_numbers():
                              (np.array([1.0, 0.9]), np.array([1.1, 1.0])), titles=("a", "b"),
                              names=("with", "without"), x_title="e")
     assert [list(tr.y) for tr in curves.data] == [[1.0, 0.5], [1.0, 0.9], [1.1, 0.7], [1.1, 1.0]]
-    batch = V.batch_figure(np.zeros((2, 5, 5)), np.ones((2, 3, 3)), -np.ones((2, 3, 3)), ("a", "b", "c"))
-    assert len(batch.data) == 6
+    batch = V.batch_tiles(np.zeros((2, 5, 5)), np.ones((2, 3, 3)), -np.ones((2, 3, 3)), ("a", "b", "c"))
+    assert [row.title for row in batch.rows] == ["a", "b", "c"] and batch.columns == 2
+    assert [len(row.tiles) for row in batch.rows] == [2, 2, 2]
+    assert (batch.rows[1].zmin, batch.rows[1].zmax) == (-1.0, 1.0)  # maps: symmetric around 0
+    np.testing.assert_array_equal(batch.rows[2].tiles[0].values, -np.ones((3, 3)))
 
 
 def test_stat_hides_float_noise_only():

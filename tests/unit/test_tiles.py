@@ -1,0 +1,50 @@
+"""visuals.tiles: the pixels and values of tile grids (ui.tile_grid) are the given arrays, coloured
+with the same scales and ranges as the raster heat maps."""
+import base64
+
+import numpy as np
+
+from visuals import colors, tiles
+from visuals.raster import colorize
+
+
+def test_heat_row_shares_one_symmetric_range_and_keeps_the_values():
+    stack = np.array([[[1.0, -2.0]], [[0.5, 4.0]]])  # (2, 1, 2)
+    row = tiles.heat_row("maps", stack, ["a", "b"])
+    assert (row.zmin, row.zmax) == (-4.0, 4.0)
+    for tile, m in zip(row.tiles, stack):
+        np.testing.assert_array_equal(tile.values, m)
+        np.testing.assert_array_equal(tile.rgba, colorize(m, -4.0, 4.0, colors.DIVERGING))
+    assert [t.caption for t in row.tiles] == ["a", "b"]
+
+
+def test_own_range_row_scales_each_tile_alone():
+    stack = np.array([[[0.0, 2.0]], [[0.0, 10.0]]])
+    row = tiles.own_range_row("", stack, ["1", "2"], signed=False)
+    # each tile's largest value is white on its own gray range
+    assert [tuple(t.rgba[0, 1, :3]) for t in row.tiles] == [(255, 255, 255), (255, 255, 255)]
+
+
+def test_flat_and_empty_ranges_stay_drawable():
+    assert tiles.symmetric_range(np.zeros((2, 2))) == (-1.0, 1.0)
+    assert tiles.value_range(np.full((2, 2), 3.0)) == (3.0, 4.0)
+    assert tiles.value_range(np.array([np.nan, np.inf])) == (0.0, 1.0)
+
+
+def test_image_row_turns_gray_and_rgb_into_opaque_pixels():
+    gray = tiles.image_row("g", np.array([[[[0.0], [1.0]]]]), ["x"])
+    np.testing.assert_array_equal(gray.tiles[0].rgba[0], [[0, 0, 0, 255], [255, 255, 255, 255]])
+    rgb = tiles.image_row("c", np.array([[[[1.0, 0.5, 2.0]]]]), ["y"])  # out of range is clipped
+    np.testing.assert_array_equal(rgb.tiles[0].rgba[0, 0], [255, 128, 255, 255])
+    assert gray.tiles[0].values is None
+
+
+def test_payload_round_trips_pixels_and_values():
+    grid = tiles.TileGrid([tiles.heat_row("r", np.arange(6.0).reshape(1, 2, 3))], columns=1, tile_px=90)
+    data = grid.payload()
+    tile = data["rows"][0]["tiles"][0]
+    assert (tile["h"], tile["w"], data["columns"], data["tile_px"]) == (2, 3, 1, 90)
+    values = np.frombuffer(base64.b64decode(tile["values"]), dtype="<f8").reshape(2, 3)
+    np.testing.assert_array_equal(values, np.arange(6.0).reshape(2, 3))
+    rgba = np.frombuffer(base64.b64decode(tile["rgba"]), dtype=np.uint8).reshape(2, 3, 4)
+    np.testing.assert_array_equal(rgba, grid.rows[0].tiles[0].rgba)
