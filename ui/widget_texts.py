@@ -27,7 +27,7 @@ CSS = f".st-key-{KEY} {{ display: none; }}"
 JS = """
 // Charts and formulas: nothing in them is Streamlit's. Where the page's own texts live (already in
 // the page's language): their texts are left alone, their attributes (a heading's link) are not.
-const CHARTS = '.js-plotly-plot, .katex, .convlab-live-chart, .convlab-raster, script, style';
+const CHARTS = '.js-plotly-plot, .katex, .convlab-live-chart, .convlab-raster, .convlab-tiles, script, style';
 const OWN_TEXTS = CHARTS + ', code, pre, textarea, [data-testid="stMarkdown"], [data-testid="stHeading"], '
   + '[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"], [data-testid="stCode"]';
 const ATTRIBUTES = ['aria-label', 'title', 'placeholder'];
