@@ -13,11 +13,16 @@ import streamlit as st
 
 from engine import architectures as arch
 from engine.errors import EngineError
+from ui.lazy import keep, lazy_tabs
 from ui.feedback import guarded, show_engine_error
-from ui.i18n import labeler, t
+from ui.i18n import LANGUAGES, labeler, t, translate
 from ui import present, share
 from visuals import architecture_diagrams as diagrams
 
+TABS = ("tab_table", "tab_blocks", "tab_compare")
+TAB_WIDGETS = {"arch_diagram", "arch_cmp_layers", "arch_cmp_channels", "arch_cmp_size", "arch_inc_size",
+               "arch_inc_cin", "arch_inc_reduce", "arch_inc_cout", "arch_inc_kernel"}
+TAB_WIDGET_PREFIXES = ("arch_row_", "arch_block_")  # one per network / per diagram kind
 DIAGRAMS = {"inception": "googlenet", "residual": "resnet50", "se": "se_resnet50"}
 KINDS = ("input", "conv", "pool", "batchnorm", "activation", "dropout", "zero_pad", "reshape", "flatten",
          "global_pool", "dense", "concat", "add", "multiply")
@@ -244,32 +249,42 @@ def share_params() -> list[share.Param]:
                share.choice("arch_cmp_layers", (2, 3)), share.whole("arch_cmp_channels", 1, 1024),
                share.whole("arch_cmp_size", 1, arch.MAX_SIZE), share.whole("arch_inc_size", 1, arch.MAX_SIZE),
                share.whole("arch_inc_cin", 1, 2048), share.whole("arch_inc_reduce", 1, 2048),
-               share.whole("arch_inc_cout", 1, 2048), share.choice("arch_inc_kernel", (3, 5))]
+               share.whole("arch_inc_cout", 1, 2048), share.choice("arch_inc_kernel", (3, 5)),
+               share.choice("arch_tab", [translate(lang, f"arch.{tab}") for lang in LANGUAGES for tab in TABS])]
     return params
 
 
 share.restore(share_params(), "arch_")
+@st.fragment
+def explorer() -> None:
+    """The network, its settings and the open tab. A fragment: a change reruns only this part (not
+    the navigation or the sidebar), and only the open tab's content runs (ui.lazy)."""
+    keep(p.key for p in share_params() if p.key in TAB_WIDGETS or p.key.startswith(TAB_WIDGET_PREFIXES))
+    share.share_popover(share_params())
+    graph = None
+    with guarded():
+        key, size, width, overrides = choose_network()
+        graph = build_or_fallback(key, size, width, overrides)
+        st.caption(t(f"arch.notes.{key}"))
+    if graph is None:
+        return
+    tabs = lazy_tabs(TABS, "arch", key="arch_tab")
+    if tabs["tab_table"].open:
+        with tabs["tab_table"], guarded():
+            totals(graph)
+            show_table(graph)
+            row_details(graph)
+    if tabs["tab_blocks"].open:
+        with tabs["tab_blocks"], guarded():
+            block_diagrams(graph, width)
+    if tabs["tab_compare"].open:
+        with tabs["tab_compare"]:
+            with guarded():
+                stacked_section()
+            with guarded():
+                reduction_section()
+
+
 st.title(t("arch.heading"))
 st.caption(t("arch.intro"))
-share.share_popover(share_params())
-graph = None
-with guarded():
-    key, size, width, overrides = choose_network()
-    graph = build_or_fallback(key, size, width, overrides)
-    st.caption(t(f"arch.notes.{key}"))
-if graph is None:
-    st.stop()
-tab_table, tab_blocks, tab_compare = st.tabs([t("arch.tab_table"), t("arch.tab_blocks"), t("arch.tab_compare")])
-with tab_table:
-    with guarded():
-        totals(graph)
-        show_table(graph)
-        row_details(graph)
-with tab_blocks:
-    with guarded():
-        block_diagrams(graph, width)
-with tab_compare:
-    with guarded():
-        stacked_section()
-    with guarded():
-        reduction_section()
+explorer()

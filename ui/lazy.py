@@ -25,6 +25,15 @@ def open_tab(key: str, code: str, prefix: str) -> None:
     st.session_state[key] = t(f"{prefix}.{code}")
 
 
+def keep(keys) -> None:
+    """Keep the settings of widgets that this run may not draw (those of a closed tab): Streamlit
+    forgets the state of a widget a run does not draw, so each value is written back. Call before
+    any of these widgets is drawn in the run."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def lazy_tabs(codes: tuple[str, ...], prefix: str, key: str) -> dict[str, object]:
     """Draw tabs labelled t(f"{prefix}.{code}"); returns {code: tab}. Run a tab's content only if tab.open."""
     labels = {code: t(f"{prefix}.{code}") for code in codes}

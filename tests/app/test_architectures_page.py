@@ -5,7 +5,7 @@ addition gives the translated message and the table of the unchanged network."""
 import pytest
 
 from engine import architectures as A
-from tests.app.figure_data import chart
+from tests.app.figure_data import chart, charts
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 
@@ -80,7 +80,15 @@ def test_row_formulas_are_the_engines(at):
     assert translate("en", "arch.rf_global_formula") in code
 
 
+def open_tab(at, code, lang="en"):
+    """Open one of the page's lazy tabs (only the open tab's content runs)."""
+    at.session_state["arch_tab"] = translate(lang, f"arch.{code}")
+    at.run()
+
+
 def test_block_diagrams_show_engine_shapes_and_totals(at):
+    assert not any(c.key == "arch_block_figure" for c in charts(at))  # a closed tab costs nothing
+    open_tab(at, "tab_blocks")
     at.radio(key="arch_diagram").set_value("residual").run()
     at.selectbox(key="arch_block_residual").set_value("conv3_block1").run()
     g = A.build("resnet50")
@@ -92,16 +100,17 @@ def test_block_diagrams_show_engine_shapes_and_totals(at):
 
 
 def test_the_two_comparisons(at):
-    cmp = at.dataframe[1].value
+    open_tab(at, "tab_compare")
+    cmp = at.dataframe[0].value
     assert list(cmp["Parameters"]) == ["26", "20"] and list(cmp["Receptive field"]) == ["5", "5"]
     at.number_input(key="arch_cmp_channels").set_value(64).run()
     c = A.stacked_vs_large(28, 64, 2)
-    assert list(at.dataframe[1].value["Parameters"]) == [f"{p:,}" for p in c.params()]
+    assert list(at.dataframe[0].value["Parameters"]) == [f"{p:,}" for p in c.params()]
     r = A.reduction_saving(28, 192, 16, 32, 5)
-    assert list(at.dataframe[2].value["Multiply-adds"]) == [f"{m:,}" for m in r.macs()]
+    assert list(at.dataframe[1].value["Multiply-adds"]) == [f"{m:,}" for m in r.macs()]
     at.number_input(key="arch_inc_reduce").set_value(32).run()
     r = A.reduction_saving(28, 192, 32, 32, 5)
-    assert list(at.dataframe[2].value["Multiply-adds"]) == [f"{m:,}" for m in r.macs()]
+    assert list(at.dataframe[1].value["Multiply-adds"]) == [f"{m:,}" for m in r.macs()]
     assert translate("en", "arch.saving", params=f"{r.saving()[0]:.0%}", macs=f"{r.saving()[1]:.0%}") \
         in shown_text(at)
 

@@ -278,9 +278,13 @@ def test_architectures_link_round_trips_network_override_views_and_comparisons()
     at.number_input(key="arch_filters_resnet50_conv2_block1_1_conv_x0.5").set_value(40).run()
     row = at.selectbox(key="arch_row_resnet50").options[10]
     at.selectbox(key="arch_row_resnet50").set_value(row).run()
+    at.session_state["arch_tab"] = translate("en", "arch.tab_blocks")  # the tabs are lazy: open each
+    at.run()
     at.radio(key="arch_diagram").set_value("se").run()
     block = at.selectbox(key="arch_block_se").options[2]
     at.selectbox(key="arch_block_se").set_value(block).run()
+    at.session_state["arch_tab"] = translate("en", "arch.tab_compare")
+    at.run()
     at.radio(key="arch_cmp_layers").set_value(3).run()
     at.number_input(key="arch_cmp_channels").set_value(64).run()
     at.number_input(key="arch_inc_cin").set_value(256).run()
@@ -291,10 +295,14 @@ def test_architectures_link_round_trips_network_override_views_and_comparisons()
     changed = {"arch_model": "resnet50", "arch_size_resnet50": "160", "arch_width": "0.5",
                "arch_layer_resnet50": "conv2_block1_1_conv", "arch_filters_resnet50_conv2_block1_1_conv_x0.5": "40",
                "arch_row_resnet50": row, "arch_diagram": "se", "arch_block_se": block, "arch_cmp_layers": "3",
-               "arch_cmp_channels": "64", "arch_inc_cin": "256", "arch_inc_kernel": "3"}
+               "arch_cmp_channels": "64", "arch_inc_cin": "256", "arch_inc_kernel": "3",
+               "arch_tab": translate("en", "arch.tab_compare")}
     again = assert_round_trip(ARCHITECTURES, at, changed)
     assert again.number_input(key="arch_filters_resnet50_conv2_block1_1_conv_x0.5").value == 40
-    assert again.selectbox(key="arch_block_se").value == block
+    assert again.radio(key="arch_cmp_layers").value == 3  # the link opens the tab it was made on
+    again.session_state["arch_tab"] = translate("en", "arch.tab_blocks")
+    again.run()
+    assert again.selectbox(key="arch_block_se").value == block  # a closed tab's settings were kept
     assert [m.value for m in again.metric] == metrics  # the same network, the same totals
 
 
@@ -307,6 +315,8 @@ def test_architectures_tampered_link_keeps_the_defaults():
     assert at.selectbox(key="arch_model").value == "alexnet"
     assert at.slider(key="arch_size_alexnet").value == 227
     assert at.select_slider(key="arch_width").value == 1.0
+    at.session_state["arch_tab"] = translate("ko", "arch.tab_compare")  # the tabs are lazy
+    at.run()
     assert at.number_input(key="arch_cmp_channels").value == 1
     assert at.radio(key="arch_inc_kernel").value == 3  # the valid one is kept
     at.number_input(key="arch_cmp_channels").set_value(8).run()

@@ -39,10 +39,11 @@ def click_and_wait(page, name, timeout=60_000):
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-@pytest.mark.parametrize("key, charts", [("bn", 4), ("opt", 3)])
-def test_page_renders_without_errors(page, app_url, key, charts, lang):
+@pytest.mark.parametrize("key, charts, tiles", [("bn", 3, 24), ("opt", 3, 0)])
+def test_page_renders_without_errors(page, app_url, key, charts, tiles, lang):
     open_page(page, app_url, key, lang)
     assert page.locator(".js-plotly-plot").count() >= charts
+    assert page.locator(".convlab-tiles canvas").count() == tiles  # BatchNorm: 3 rows of the batch's 8
     assert page.locator(".katex").count() >= 3
     assert_no_error_elements(page)
     tall_screenshot(page, f"issue5-{PAGES[key]}-{lang}", 4400 if key == "bn" else 3400)
