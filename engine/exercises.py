@@ -90,8 +90,12 @@ def _tup(a: object) -> object:
 
 
 def _tol(value: float, rel: float, floor: float) -> float:
-    """An absolute tolerance: rel of |value|, at least floor."""
-    return float(max(floor, rel * abs(value)))
+    """An absolute tolerance: rel of |value|, at least floor, to two significant digits (as stated)."""
+    return _two_digits(max(floor, rel * abs(value)))
+
+
+def _two_digits(x: float) -> float:
+    return float(f"{x:.2g}")
 
 
 def _pick(rng: np.random.Generator, options: Sequence) -> object:
@@ -336,7 +340,7 @@ def _solve_dropout(level: int, params: dict) -> Exercise:
     unit = int(np.flatnonzero(keep)[0])
     inference, _ = dropout.dropout(x, params["rate"], training=False)
     scale = float(y[unit] / x[unit])
-    given = {**params, "seed": seed, "keep": _tup(keep.astype(int)), "unit": unit}
+    given = {**params, "seed": seed, "keep": _tup(keep.astype(int)), "unit": unit, "x_unit": _tup(x[unit])}
     if level == 3:
         parts = (Part("sum", float(y.sum()), 0.01),)
     else:
@@ -379,7 +383,8 @@ def _solve_batchnorm_value(level: int, params: dict) -> Exercise:
         steps.append((mode, {"mean": float(res.mean[0]), "variance": float(res.variance[0]),
                              "x": float(x[i, 0]), "x_hat": float(res.x_hat[i, 0]), "y": y,
                              "gamma": params["gamma"], "beta": params["beta"], "epsilon": params["epsilon"]}))
-    return Exercise("batchnorm_value", level, "_".join(modes), dict(params), tuple(parts), tuple(steps))
+    given = {**params, "x_i": _tup(x[i, 0])}
+    return Exercise("batchnorm_value", level, "_".join(modes), given, tuple(parts), tuple(steps))
 
 
 # ------------------------------------------------------------------ optimizer steps
@@ -406,21 +411,22 @@ def _solve_optimizer_step(level: int, params: dict) -> Exercise:
     else:
         opt = optimizers.Adam(params["lr"], params["beta_1"], params["beta_2"], params["epsilon"])
     w = np.array([params["w"]])
+    opt_code = ("sgd", "momentum", "adam")[level - 1]
     steps = []
     for t, g in enumerate(params["grads"], start=1):
         before = float(w[0])
         w = opt.step(w, np.array([g]))
-        steps.append(("step", {"t": t, "g": g, "w_before": before, "w": float(w[0]),
+        steps.append((opt_code, {"t": t, "g": g, "w_before": before, "w": float(w[0]),
                                **{k: float(np.ravel(v)[0]) for k, v in opt.last.items() if k != "grad"}}))
     last = steps[-1][1]
     move = abs(last["update"])
-    w_tol = min(_tol(last["w"], 0.001, 0.001), 0.1 * move) if move else 0.001
+    w_tol = _two_digits(min(_tol(last["w"], 0.001, 0.001), 0.1 * move)) if move else 0.001
     parts = [Part("w", last["w"], w_tol)]
     if level == 2:
         parts.insert(0, Part("velocity", last["velocity"], _tol(last["velocity"], 0.005, 0.001)))
     if level == 3:
         parts[:0] = [Part(n, last[n], _tol(last[n], 0.005, 1e-5)) for n in ("m", "v", "m_hat", "v_hat")]
-    return Exercise("optimizer_step", level, ("sgd", "momentum", "adam")[level - 1], dict(params),
+    return Exercise("optimizer_step", level, opt_code, dict(params),
                     tuple(parts), tuple(steps))
 
 

@@ -273,3 +273,6 @@ with tab_compare:
         stacked_section()
     with guarded():
         reduction_section()
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("arch", ("model_params", "receptive_field", "layer_params"))

@@ -494,3 +494,6 @@ with results:
         batchnorm_section(stages, grads)
     learning(image, steps, label)
     gradient_check(image, steps, label)
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("bp", ("weight_gradient", "softmax_ce"))

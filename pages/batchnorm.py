@@ -339,3 +339,6 @@ inspector()
 st.divider()
 with guarded():
     compare_section()
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("bn", ("batchnorm_value", "layer_params"), share_params)

@@ -461,3 +461,6 @@ share.restore(share_params(), "conv_")
 st.title(t("conv.heading"))
 st.caption(t("conv.intro"))
 playground()
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("conv", ("output_size", "conv_cell", "layer_params"), share_params)

@@ -305,3 +305,6 @@ with results:
         overview(stages, names)
         prediction(stages, names, label)
     inspector(stages, names)
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("forward", ("layer_params", "receptive_field", "output_size"))

@@ -190,3 +190,6 @@ share.restore(share_params(), "harris_")
 st.title(t("harris.heading"))
 st.caption(t("harris.intro"))
 detector()
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("harris", ("harris_value",), share_params)

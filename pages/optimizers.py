@@ -225,3 +225,6 @@ share.restore(share_params(), "opt_")
 st.title(t("opt.heading"))
 st.caption(t("opt.intro"))
 lab()
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("opt", ("optimizer_step",), share_params)

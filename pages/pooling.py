@@ -312,3 +312,6 @@ with results:
             windowed(x, hp)
 with share_slot:
     share.share_popover(share_params(), linked_grids())
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("pool", ("pool_cell", "output_size"), share_params)

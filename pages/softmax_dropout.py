@@ -182,3 +182,6 @@ share.share_popover(share_params())
 softmax_section()
 st.divider()
 dropout_section()
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("softmax", ("softmax_ce", "dropout"), share_params)

@@ -724,3 +724,6 @@ if result is not None:
     with guarded():
         results_section(result)
 save_and_load(result, split)
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("train", ("model_params", "layer_params"))

@@ -316,3 +316,6 @@ if stored is not None:
         made = stored[0].settings
         target = cached_task(made.task, made.per_class, made.source_per_class, made.seed).target
         explain_views.transfer_section(stored[0], target, target_names(target.class_names), stored[1])
+
+from ui.practice import practice_view  # noqa: E402 (kept with its call: the page's last lines)
+practice_view("transfer", ("model_params", "layer_params"))
