@@ -347,6 +347,11 @@ def teacher_form() -> None:
                            file_name=f"convlab-answer-key-{lang}.md", mime="text/markdown", key=f"{SET_PREFIX}key")
 
 
+def set_scope(kinds: Sequence[str], count: int, level: int, seed: int) -> str:
+    """The score scope of one problem set; its cards' keys are f"{scope}_{i}"."""
+    return f"set_{level}_{seed}_{'-'.join(kinds)}_{count}"
+
+
 @st.fragment
 def problem_set_view() -> None:
     """The set's problems, each with its check, and the student's score for the set."""
@@ -356,8 +361,7 @@ def problem_set_view() -> None:
         return
     with guarded():
         problems = exercises.problem_set(kinds, count, level, seed)
-        scope = f"set_{level}_{seed}_{'-'.join(kinds)}_{count}"
-        right, tried = score_of(scope)
+        scope = set_scope(kinds, count, level, seed)
         score_slot = st.container()
         for i, ex in enumerate(problems):
             with st.container(border=True):

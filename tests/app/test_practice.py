@@ -155,7 +155,8 @@ def test_a_teachers_link_gives_the_same_problems_in_the_students_language():
     assert [q for q in set_questions(problems, "ko") if q in shown] == set_questions(problems, "ko")
     assert student.metric[0].value == "0 / 4"
     for i, e in enumerate(problems):
-        answer(student, f"set_2_321_output_size-model_params-harris_value_4_{i}", e, right_answers(e))
+        answer(student, practice.set_scope(["output_size", "model_params", "harris_value"], 4, 2, 321) + f"_{i}",
+               e, right_answers(e))
     assert student.metric[0].value == "4 / 4"
     assert translate("ko", "practice.set_done") in [s.value for s in student.success]
 
