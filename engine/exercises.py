@@ -129,6 +129,8 @@ def _draw_output_size(level: int, rng: np.random.Generator, settings: dict | Non
         params[a] = {"i": i, "k": k, "p": p, "s": s, "d": d}
     mine = {"k": _setting(settings, "kernel", 1, 7), "s": _setting(settings, "stride", 1, 4),
             "d": _setting(settings, "dilation", 1, 3), "p": _setting(settings, "padding", 0, 6)}
+    if isinstance(mine["p"], str):  # a padding mode: 'valid' is 0 on each side, 'same' stays a mode
+        mine["p"] = {"valid": 0, "same": "same"}.get(mine["p"])
     for axis in params.values():
         axis.update({n: v for n, v in mine.items() if v is not None})
     return params

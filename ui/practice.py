@@ -17,6 +17,7 @@ and `answer_key` (markdown in either language).
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from typing import Callable, Sequence
 from urllib.parse import urlencode
 
@@ -71,10 +72,11 @@ def _inline(value: object, lang: str) -> str:
     return _number(value)
 
 
-def _codes(lang: str) -> set[str]:
+@lru_cache(maxsize=None)
+def _codes(lang: str) -> frozenset[str]:
     from ui.i18n import catalog  # noqa: PLC0415
 
-    return {k for k in catalog(lang) if k.startswith("practice.codes.")}
+    return frozenset(k for k in catalog(lang) if k.startswith("practice.codes."))
 
 
 def _grid(rows: tuple) -> str:
