@@ -184,7 +184,7 @@ def _solve_conv_cell(level: int, params: dict) -> Exercise:
     steps = (("window", {"window": _tup(tr.window[..., 0]), "rows": _tup(tr.in_rows), "cols": _tup(tr.in_cols)}),
              ("products", {"products": _tup(tr.products[..., 0]), "total": _tup(tr.total)}),
              ("bias", {"total": _tup(tr.total), "bias": _tup(tr.bias), "result": _tup(tr.result)}))
-    return Exercise("conv_cell", level, "cell", dict(params), (Part("value", tr.result, 1e-6),), steps)
+    return Exercise("conv_cell", level, "cell", dict(params), (Part("value", tr.result, 0.0),), steps)  # whole numbers
 
 
 # ------------------------------------------------------------------ one cell of max / average pooling
