@@ -111,6 +111,10 @@ def question_blocks(ex: Exercise, lang: str) -> list[tuple[str, str]]:
     if "model" in values:
         values["model_name"] = translate(lang, f"arch.models.{values['model']}")
     blocks = [("md", translate(lang, f"practice.q.{ex.kind}.{ex.variant}", **_placeholders(values, lang)))]
+    if ex.variant == "axes":  # output size per axis: a small table of I, K, P, S, D
+        rows = [f"| {translate(lang, f'practice.codes.{a}')} | " + " | ".join(_inline(ex.given[f"{n}_{a}"], lang)
+                                                                        for n in "ikpsd") + " |" for a in "hw"]
+        blocks.append(("md", "| | I | K | P | S | D |\n| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows)))
     hidden = HIDDEN.get((ex.kind, ex.level), set())
     for name, value in ex.given.items():
         if name in ("stack", "layers"):
@@ -206,6 +210,8 @@ def _check(ex: Exercise, answers: list[object], key: str, scope: str) -> None:
     else:
         rec["wrong"] += 1
     _score(scope, key, verdict.right)
+    if rec["wrong"] >= 2:
+        rec["shown"] = True  # the second wrong answer reveals the solution: a later right one does not score
 
 
 def _feedback(ex: Exercise, rec: dict, lang: str) -> None:
@@ -218,7 +224,7 @@ def _feedback(ex: Exercise, rec: dict, lang: str) -> None:
                           for p, s in zip(ex.parts, rec["statuses"])) if len(ex.parts) > 1 else ""
         st.warning(t("practice.wrong", marks=marks) + "\n\n" + t("practice.hint", hint=t(f"practice.hints.{ex.kind}")),
                    icon=":material/lightbulb:")
-    if rec["shown"] or rec["wrong"] >= 2:
+    if rec["shown"]:
         st.info(t("practice.solution_heading"), icon=":material/school:")
         _show(solution_blocks(ex, lang))
 

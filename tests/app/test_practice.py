@@ -73,6 +73,9 @@ def test_wrong_gives_the_hint_then_the_solution_and_right_scores(lang):
     assert translate(lang, "practice.solution_heading") in [i.value for i in at.info]
     assert translate(lang, "practice.answers", answers=practice.answers_text(e, lang)) in shown_text(at)
     assert score_caption(at) == translate(lang, "practice.score", right=0, tried=1, all_right=0, all_tried=1)
+    answer(at, key, e, right_answers(e))  # copied from the solution: right, but it does not score
+    assert translate(lang, "practice.right") in [s.value for s in at.success]
+    assert score_caption(at) == translate(lang, "practice.score", right=0, tried=1, all_right=0, all_tried=1)
 
     at.button(key="prac_softmax_new").click().run()  # a fresh exercise from a new seed
     key2, e2 = lesson_exercise(at, "softmax")
