@@ -112,7 +112,8 @@ def test_from_my_current_settings_uses_the_page_values():
 
 
 LESSONS = [("pages/conv.py", "conv"), ("pages/harris.py", "harris"), ("pages/optimizers.py", "opt"),
-           ("pages/batchnorm.py", "bn"), ("pages/architectures.py", "arch"), ("pages/backprop.py", "bp")]
+           ("pages/batchnorm.py", "bn"), ("pages/architectures.py", "arch"), ("pages/backprop.py", "bp"),
+           ("pages/training.py", "train"), ("pages/transfer.py", "transfer")]
 
 
 @pytest.mark.parametrize("page, page_key", LESSONS)
