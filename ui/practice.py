@@ -311,8 +311,10 @@ def _lesson_practice(page_key: str, kinds: tuple[str, ...], settings: Callable[[
 
 def set_params() -> list[share.Param]:
     """What a problem-set link carries: the kinds, how many, the level and the seed."""
-    return [share.choices(f"{SET_PREFIX}kinds", list(exercises.KINDS)), share.whole(f"{SET_PREFIX}count", 1, exercises.MAX_COUNT),
-            share.choice(f"{SET_PREFIX}level", exercises.LEVELS), share.whole(f"{SET_PREFIX}seed", 0, exercises.MAX_SEED)]
+    return [share.choices(f"{SET_PREFIX}kinds", list(exercises.KINDS)),
+            share.whole(f"{SET_PREFIX}count", 1, exercises.MAX_COUNT),
+            share.choice(f"{SET_PREFIX}level", exercises.LEVELS),
+            share.whole(f"{SET_PREFIX}seed", 0, exercises.MAX_SEED)]
 
 
 def set_link(values: dict) -> str:
@@ -323,8 +325,8 @@ def set_link(values: dict) -> str:
 
 def _set_choice() -> tuple[list[str], int, int, int]:
     s = st.session_state
-    return (list(s.get(f"{SET_PREFIX}kinds", [])), int(s.get(f"{SET_PREFIX}count", SET_DEFAULTS["count"])),
-            int(s.get(f"{SET_PREFIX}level", SET_DEFAULTS["level"])), int(s.get(f"{SET_PREFIX}seed", SET_DEFAULTS["seed"])))
+    return (list(s.get(f"{SET_PREFIX}kinds", [])), *(int(s.get(f"{SET_PREFIX}{name}", SET_DEFAULTS[name]))
+                                                     for name in ("count", "level", "seed")))
 
 
 def teacher_form() -> None:
