@@ -17,6 +17,7 @@ from ui.lazy import keep, lazy_tabs
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import LANGUAGES, labeler, t, translate
 from ui import present, share
+from ui.practice import practice_view
 from visuals import architecture_diagrams as diagrams
 
 TABS = ("tab_table", "tab_blocks", "tab_compare")
@@ -254,7 +255,6 @@ def share_params() -> list[share.Param]:
     return params
 
 
-share.restore(share_params(), "arch_")
 @st.fragment
 def explorer() -> None:
     """The network, its settings and the open tab. A fragment: a change reruns only this part (not
@@ -285,6 +285,8 @@ def explorer() -> None:
                 reduction_section()
 
 
+share.restore(share_params(), "arch_")
 st.title(t("arch.heading"))
 st.caption(t("arch.intro"))
 explorer()
+practice_view("arch", ("model_params", "receptive_field", "layer_params"))

@@ -25,6 +25,7 @@ from ui.heat_table import number_tables, show_heatmap
 from ui.i18n import formatter, labeler, t
 from ui.safe_text import markdown_text, plotly_list
 from ui.tile_grid import draw_tiles
+from ui.practice import practice_view
 from visuals import backprop as bviz
 from visuals import forward as fviz
 from visuals import tiles
@@ -496,3 +497,5 @@ with results:
         batchnorm_section(stages, grads)
     learning(image, steps, label)
     gradient_check(image, steps, label)
+
+practice_view("bp", ("weight_gradient", "softmax_ce"))

@@ -18,6 +18,7 @@ from ui.heat_table import number_tables
 from ui import present, share
 from ui.tile_grid import draw_tiles
 from ui.i18n import current_language, labeler, t, translate
+from ui.practice import practice_view
 from visuals import batchnorm as viz
 from visuals.formulas import fmt, signed
 
@@ -340,3 +341,5 @@ inspector()
 st.divider()
 with guarded():
     compare_section()
+
+practice_view("bn", ("batchnorm_value", "layer_params"), share_params)

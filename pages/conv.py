@@ -21,6 +21,7 @@ from ui import conv_state, present, share
 from ui.heat_table import figure_tables, number_tables, show_heatmap
 from ui.raster_heatmap import draw_raster
 from ui.lazy import lazy_tabs, open_tab
+from ui.practice import practice_view
 from visuals import formulas, heatmaps, stepper
 from visuals.raster import Raster, heat_raster
 
@@ -461,3 +462,5 @@ share.restore(share_params(), "conv_")
 st.title(t("conv.heading"))
 st.caption(t("conv.intro"))
 playground()
+
+practice_view("conv", ("output_size", "conv_cell", "layer_params"), share_params)

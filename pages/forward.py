@@ -22,6 +22,7 @@ from ui.tile_grid import draw_tiles
 from ui.i18n import formatter, t
 from ui.safe_text import markdown_text, plotly_list
 from ui import network_input as net, present, share
+from ui.practice import practice_view
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import pooling as pviz
@@ -308,3 +309,5 @@ with results:
         overview(stages, names)
         prediction(stages, names, label)
     inspector(stages, names)
+
+practice_view("forward", ("layer_params", "receptive_field", "output_size"))

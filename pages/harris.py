@@ -17,6 +17,7 @@ from ui.feedback import guarded, input_or_stop
 from ui.heat_table import show_heatmap
 from ui import present, share
 from ui.i18n import labeler, t
+from ui.practice import practice_view
 from visuals import formulas
 from visuals import forward as fviz
 from visuals import harris as hviz
@@ -190,3 +191,5 @@ share.restore(share_params(), "harris_")
 st.title(t("harris.heading"))
 st.caption(t("harris.intro"))
 detector()
+
+practice_view("harris", ("harris_value",), share_params)

@@ -15,6 +15,7 @@ from engine.surfaces import OPTIMIZER_CODES, OptimizerSettings, Surface
 from ui import present, share
 from ui.feedback import guarded
 from ui.i18n import labeler, t
+from ui.practice import practice_view
 from visuals import optimizers as viz
 from visuals.formulas import fmt
 
@@ -225,3 +226,5 @@ share.restore(share_params(), "opt_")
 st.title(t("opt.heading"))
 st.caption(t("opt.intro"))
 lab()
+
+practice_view("opt", ("optimizer_step",), share_params)

@@ -19,6 +19,7 @@ from ui import conv_state, present, share
 from ui.feedback import guarded, input_or_stop
 from ui.heat_table import show_heatmap
 from ui.i18n import formatter, labeler, t
+from ui.practice import practice_view
 from visuals import formulas, heatmaps
 from visuals import forward as fviz
 from visuals import pooling as pviz
@@ -312,3 +313,5 @@ with results:
             windowed(x, hp)
 with share_slot:
     share.share_popover(share_params(), linked_grids())
+
+practice_view("pool", ("pool_cell", "output_size"), share_params)

@@ -23,6 +23,7 @@ from ui.feedback import guarded
 from ui.heat_table import show_heatmap
 from ui.grid_editor import grid_editor
 from ui.i18n import labeler, t
+from ui.practice import practice_view
 from visuals import formulas
 from visuals import forward as fviz
 
@@ -182,3 +183,5 @@ share.share_popover(share_params())
 softmax_section()
 st.divider()
 dropout_section()
+
+practice_view("softmax", ("softmax_ce", "dropout"), share_params)

@@ -28,6 +28,7 @@ from ui.safe_text import markdown_list, markdown_text, plotly_list
 from ui.session_jobs import own
 from ui import present, share
 from ui.tile_grid import draw_tiles
+from ui.practice import practice_view
 from visuals import training as tviz
 from visuals import tiles
 
@@ -726,3 +727,5 @@ if result is not None:
     with guarded():
         results_section(result)
 save_and_load(result, split)
+
+practice_view("train", ("model_params", "layer_params"))

@@ -22,6 +22,7 @@ from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate
 from ui import explain_views, present, share
 from ui.tile_grid import draw_tiles
+from ui.practice import practice_view
 from visuals import training as tviz
 from visuals import tiles
 from visuals import transfer as tv
@@ -318,3 +319,5 @@ if stored is not None:
         made = stored[0].settings
         target = cached_task(made.task, made.per_class, made.source_per_class, made.seed).target
         explain_views.transfer_section(stored[0], target, target_names(target.class_names), stored[1])
+
+practice_view("transfer", ("model_params", "layer_params"))

@@ -36,6 +36,7 @@ PLANNED: list[PageInfo] = [
     PageInfo("pages/training.py", "train", ":material/model_training:", "training-studio"),
     PageInfo("pages/architectures.py", "arch", ":material/schema:", "cnn-architectures"),
     PageInfo("pages/transfer.py", "transfer", ":material/swap_horiz:", "transfer-learning"),
+    PageInfo("pages/practice.py", "practice", ":material/quiz:", "practice-sets"),
 ]
 # URL paths never equal a page's file name: before app.py has run once, Streamlit would serve
 # such a URL by running the page file alone (see scripts/serve.py).
