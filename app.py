@@ -73,5 +73,5 @@ pages = [
     st.Page(p.path, title=t(f"{p.key}.title"), icon=p.icon, url_path=p.url_path, default=(i == 0))
     for i, p in enumerate(all_pages())
 ]
-st.navigation(pages).run()
+st.navigation(pages, expanded=True).run()  # every page listed: no "View more" after the tenth
 st.sidebar.caption(t("app.footer"))

@@ -285,29 +285,36 @@ def share_params() -> list[share.Param]:
             share.whole("fwd_dense_seed", 0, 9999), share.choice("fwd_stage", range(1, len(shapes))), *cells]
 
 
+@st.fragment
+def pipeline() -> None:
+    """The network, the image and every stage. A fragment: a change reruns only this part (not the
+    navigation or the sidebar); the cell inspector inside it is a fragment of its own."""
+    controls, results = st.columns([1, 3], gap="large")
+    with controls:
+        share_slot = st.container()
+        stages = trained = None
+        with guarded():
+            trained = net.trained_steps("fwd", "forward.weights", "forward.fallback")
+            shape = trained[1] if trained else (SIZE, SIZE, 1)
+            image, source, label = net.choose_input(shape, "fwd")
+            steps = trained[0] if trained else net.handmade_steps(source, "fwd")
+            stages = forward.run(image, steps)
+        with share_slot:  # a trained model stays in its session: its link carries the image only
+            share.share_popover(share_params() if trained is None else input_params())
+        if stages is None:
+            return
+        names = net.class_names(stages[-1].values.size, source, trained is not None)
+
+    with results:
+        with guarded():
+            overview(stages, names)
+            prediction(stages, names, label)
+        inspector(stages, names)
+
+
 share.restore(share_params(), "fwd_")
 st.title(t("forward.heading"))
 st.caption(t("forward.intro"))
-controls, results = st.columns([1, 3], gap="large")
-with controls:
-    share_slot = st.container()
-    stages = trained = None
-    with guarded():
-        trained = net.trained_steps("fwd", "forward.weights", "forward.fallback")
-        shape = trained[1] if trained else (SIZE, SIZE, 1)
-        image, source, label = net.choose_input(shape, "fwd")
-        steps = trained[0] if trained else net.handmade_steps(source, "fwd")
-        stages = forward.run(image, steps)
-    with share_slot:  # a trained model stays in its session: its link carries the image only
-        share.share_popover(share_params() if trained is None else input_params())
-    if stages is None:
-        st.stop()
-    names = net.class_names(stages[-1].values.size, source, trained is not None)
-
-with results:
-    with guarded():
-        overview(stages, names)
-        prediction(stages, names, label)
-    inspector(stages, names)
+pipeline()
 
 practice_view("forward", ("layer_params", "receptive_field", "output_size"))

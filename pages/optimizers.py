@@ -24,6 +24,7 @@ LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1
 EPS_OPTIONS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0)
 BETA2_OPTIONS = (0.9, 0.99, 0.999, 0.9999)
 FIRST_STEPS = 10  # steps compared with and without bias correction
+GRID = 161  # points per side of the contour map
 
 
 def choose_surface() -> Surface:
@@ -85,13 +86,20 @@ def names() -> dict[str, str]:
     return {code: t(f"opt.names.{code}") for code in OPTIMIZER_CODES}
 
 
+@st.cache_resource(show_spinner=False)
+def contour_background(name: str) -> dict:
+    """A surface's contour map (the same for every session; read-only, never changed by a page)."""
+    surface = surfaces.get_surface(name)
+    return viz.contour_background(*surface.grid(GRID), surface.log_contours)
+
+
 def show_paths(surface: Surface, runs: dict[str, surfaces.Descent], start: np.ndarray) -> None:
     """The contour map with every path, then a notice for each run that diverged."""
-    xs, ys, z = surface.grid(161)
+    xs, ys, z = surface.grid(GRID)
     label = names()
     paths = [viz.PathLine(code, label[code], run.path.points, run.path.diverged)
              for code, run in runs.items()]
-    fig = viz.contour_figure(xs, ys, z, paths, log_scale=surface.log_contours, minima=surface.minima,
+    fig = viz.contour_figure(xs, ys, z, paths, background=contour_background(surface.name), minima=surface.minima,
                              start=tuple(start), labels={"start": t("opt.legend_start"),
                                                          "minimum": t("opt.legend_minimum"),
                                                          "diverged": t("opt.legend_diverged")})

@@ -296,22 +296,28 @@ def global_pooling(x: np.ndarray, mode: str) -> None:
     st.metric(t(f"pool.global_result_{kind}"), formulas.fmt(value))
 
 
+@st.fragment
+def lab() -> None:
+    """The input, the pooling settings and everything they change. A fragment: moving a control
+    reruns only this part (not the navigation, the sidebar or the title)."""
+    controls, results = st.columns([1.25, 2.3], gap="large")  # a 6x6 grid fits the controls
+    with controls:
+        share_slot = st.container()
+        x = input_or_stop(choose_input)
+        hp = pool_settings()
+    with results:
+        with guarded():
+            if hp["mode"].startswith("global"):
+                global_pooling(x, hp["mode"])
+            else:
+                windowed(x, hp)
+    with share_slot:
+        share.share_popover(share_params(), linked_grids())
+
+
 share.restore(share_params(), "pool_")
 st.title(t("pool.heading"))
 st.caption(t("pool.intro"))
-controls, results = st.columns([1.25, 2.3], gap="large")  # a 6x6 grid fits the controls
-with controls:
-    share_slot = st.container()
-    x = input_or_stop(choose_input)
-    hp = pool_settings()
-
-with results:
-    with guarded():
-        if hp["mode"].startswith("global"):
-            global_pooling(x, hp["mode"])
-        else:
-            windowed(x, hp)
-with share_slot:
-    share.share_popover(share_params(), linked_grids())
+lab()
 
 practice_view("pool", ("pool_cell", "output_size"), share_params)

@@ -6,12 +6,15 @@ for colour-blind viewers) over a light contour map; a run that diverged ends wit
 """
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
 from visuals.formulas import fmt
+from visuals.raster import colorize
 
 # one colour per optimizer code (Okabe-Ito), dark enough to read on the light contours
 COLORS = {"sgd": "#000000", "momentum": "#E69F00", "nesterov": "#CC79A7", "adagrad": "#009E73",
@@ -20,6 +23,7 @@ COLORS = {"sgd": "#000000", "momentum": "#E69F00", "nesterov": "#CC79A7", "adagr
 DASHES = {"sgd": "solid", "momentum": "longdash", "nesterov": "dot", "adagrad": "dash",
           "rmsprop": "dashdot", "adam": "solid"}
 CONTOUR_SCALE = [[0.0, "#F4F1E8"], [0.5, "#C9D9E8"], [1.0, "#6E8FB3"]]
+CONTOUR_BANDS = 24  # filled bands between the lowest and the highest value drawn
 
 
 @dataclass(frozen=True)
@@ -43,20 +47,23 @@ def contour_levels(z: np.ndarray, log_scale: bool) -> np.ndarray:
 def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[PathLine], *,
                    log_scale: bool = False, minima: tuple = (), start: tuple | None = None,
                    x_range: tuple | None = None, y_range: tuple | None = None,
-                   labels: dict[str, str] | None = None, height: int | None = None) -> go.Figure:
+                   labels: dict[str, str] | None = None, height: int | None = None,
+                   background: dict | None = None) -> go.Figure:
     """A filled contour map of z (len(ys), len(xs)) with every path on top, x and y on the same
     scale (so the gradient looks perpendicular to the contours, as it is).
 
     labels: texts for 'start', 'minimum' and 'diverged' (legend and hover). Hovering the map
     shows the real f value even on the log scale. Without `height`, the figure is as tall as
-    the region's shape needs in a column about 600 pixels wide.
+    the region's shape needs in a column about 600 pixels wide. `background`: this grid's
+    `contour_background`, when the caller keeps it (it depends on the surface only).
     """
     labels = labels or {}
     x_range, y_range = x_range or (xs[0], xs[-1]), y_range or (ys[0], ys[-1])
     if height is None:
         aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
         height = int(min(560, max(340, 600 * aspect + 110)))
-    traces = [contour_trace(xs, ys, z, log_scale)]
+    background = background or contour_background(xs, ys, z, log_scale)
+    traces = list(background["traces"])
     for line in paths:
         traces += _path_traces(line, labels.get("diverged", "diverged"))
     if minima:
@@ -70,7 +77,7 @@ def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[Pa
                        "name": labels.get("start", "start"),
                        "marker": {"symbol": "circle", "size": 13, "color": "white",
                                   "line": {"color": "#000000", "width": 2}}})
-    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "images": [background["image"]],
               "legend": {"orientation": "h", "y": -0.08, "x": 0}, "plot_bgcolor": "white",
               "xaxis": {"range": list(x_range), "title": {"text": "x"}, "constrain": "domain"},
               "yaxis": {"range": list(y_range), "title": {"text": "y"}, "scaleanchor": "x",
@@ -84,12 +91,49 @@ def _figure(traces: list[dict], layout: dict) -> go.Figure:
     return go.Figure({"data": traces, "layout": layout}, skip_invalid=False, _validate=False)
 
 
-def contour_trace(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log_scale: bool = False) -> dict:
-    """The filled contour map of z (len(ys), len(xs)); hovering shows the real f even on the log scale."""
-    return {"type": "contour", "x": xs, "y": ys, "z": contour_levels(z, log_scale), "customdata": z,
-            "colorscale": CONTOUR_SCALE, "ncontours": 24,
-            "line": {"width": 0.6, "color": "rgba(60,60,60,0.35)"}, "showscale": False,
-            "hovertemplate": "x=%{x:.3f}, y=%{y:.3f}<br>f=%{customdata:.4g}<extra></extra>"}
+def contour_background(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log_scale: bool = False,
+                       bands: int = CONTOUR_BANDS) -> dict:
+    """The contour map of z (len(ys), len(xs)), drawn once per surface: {"image": the filled bands as
+    a layout image (a PNG), "traces": [the level lines as one line trace, an invisible coarse heat
+    map that shows the real f on hover]}. Drawn this way, moving a path no longer makes the browser
+    recompute a contour plot on every change."""
+    levels = contour_levels(z, log_scale)
+    lo, hi = float(np.nanmin(levels)), float(np.nanmax(levels))
+    step = (hi - lo) / bands or 1.0
+    band = np.clip(np.floor((np.nan_to_num(levels, nan=lo) - lo) / step), 0, bands - 1)
+    rgba = colorize((band + 0.5) / bands, 0.0, 1.0, CONTOUR_SCALE)
+    image = {"source": _png_uri(rgba[::-1, :, :3]), "xref": "x", "yref": "y", "x": float(xs[0]), "y": float(ys[-1]),
+             "sizex": float(xs[-1] - xs[0]), "sizey": float(ys[-1] - ys[0]), "sizing": "stretch",
+             "xanchor": "left", "yanchor": "top", "layer": "below"}
+    lx, ly = _level_lines(xs, ys, levels, lo + step * np.arange(1, bands))
+    lines = {"type": "scatter", "mode": "lines", "x": lx, "y": ly, "hoverinfo": "skip", "showlegend": False,
+             "line": {"width": 0.6, "color": "rgba(60,60,60,0.35)"}}
+    hover = {"type": "heatmap", "x": xs[::2], "y": ys[::2], "z": levels[::2, ::2], "customdata": z[::2, ::2],
+             "opacity": 0, "showscale": False,
+             "hovertemplate": "x=%{x:.3f}, y=%{y:.3f}<br>f=%{customdata:.4g}<extra></extra>"}
+    return {"image": image, "traces": [hover, lines]}
+
+
+def _level_lines(xs: np.ndarray, ys: np.ndarray, levels: np.ndarray, values: np.ndarray) -> tuple:
+    """Every level line of `levels` at `values`, in x/y coordinates, joined with NaN gaps."""
+    from skimage import measure
+
+    dx, dy = (xs[-1] - xs[0]) / (len(xs) - 1), (ys[-1] - ys[0]) / (len(ys) - 1)
+    parts = [(xs[0] + line[:, 1] * dx, ys[0] + line[:, 0] * dy)
+             for value in values for line in measure.find_contours(levels, value)]
+    gap = np.array([np.nan])
+    x = np.concatenate([np.concatenate([px, gap]) for px, _ in parts]) if parts else np.zeros(0)
+    y = np.concatenate([np.concatenate([py, gap]) for _, py in parts]) if parts else np.zeros(0)
+    return x, y
+
+
+def _png_uri(rgb: np.ndarray) -> str:
+    """An (H, W, 3) uint8 picture as a PNG data URI (drawn by the browser, fetched from nowhere)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def _path_traces(line: PathLine, diverged_text: str) -> list[dict]:

@@ -222,12 +222,38 @@ def test_contour_figure_draws_each_path_its_end_and_markers():
                                        V.PathLine("sgd", "SGD", bad.path.points, True)],
                            minima=bowl.minima, start=bowl.start, labels={"start": "S", "minimum": "M"})
     kinds = [type(tr).__name__ for tr in fig.data]
-    assert kinds == ["Contour", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter"]
-    np.testing.assert_array_equal(fig.data[1].x, ok.path.points[:, 0])
-    assert fig.data[2].marker.symbol == "circle" and fig.data[4].marker.symbol == "x"
-    assert fig.data[4].x[0] == bad.path.points[-1, 0]
-    assert [fig.data[5].name, fig.data[6].name] == ["M", "S"]
-    np.testing.assert_array_equal(fig.data[0].customdata, z)  # hover shows the real f
+    assert kinds == ["Heatmap", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter"]
+    np.testing.assert_array_equal(fig.data[2].x, ok.path.points[:, 0])
+    assert fig.data[3].marker.symbol == "circle" and fig.data[5].marker.symbol == "x"
+    assert fig.data[5].x[0] == bad.path.points[-1, 0]
+    assert [fig.data[6].name, fig.data[7].name] == ["M", "S"]
+    np.testing.assert_array_equal(fig.data[0].customdata, z[::2, ::2])  # hover shows the real f
+    assert fig.layout.images[0].source.startswith("data:image/png;base64,")
+
+
+def test_contour_background_lines_lie_on_their_levels_and_bands_darken_uphill():
+    import base64
+    import io
+
+    from PIL import Image
+    bowl = S.get_surface("bowl")
+    xs, ys, z = bowl.grid(81)
+    back = V.contour_background(xs, ys, z)
+    lines = back["traces"][1]
+    x, y = lines["x"], lines["y"]
+    on = np.isfinite(x)
+    assert np.isnan(x).sum() > 3 and on.sum() > 100  # several separate lines
+    step = (z.max() - z.min()) / V.CONTOUR_BANDS
+    levels = z.min() + step * np.arange(1, V.CONTOUR_BANDS)
+    f = bowl.value(x[on], y[on])
+    # every point is on one of the levels, up to the grid's linear interpolation
+    assert np.max(np.min(np.abs(f[:, None] - levels[None, :]), axis=1)) < 0.02 * (z.max() - z.min())
+    png = back["image"]["source"].split(",", 1)[1]
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(png))).convert("L"), dtype=float)
+    assert picture.shape == (81, 81)
+    # the lowest f (the centre) is the lightest band, a corner (high f) darker; rows top = high y
+    i, j = np.unravel_index(np.argmin(z), z.shape)
+    assert picture[80 - i, j] > picture[0, 0] and picture[80 - i, j] > picture[80, 80]
 
 
 def test_log_contours_spread_the_rosenbrock_valley():
