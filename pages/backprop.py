@@ -348,10 +348,11 @@ def learning_body(image, steps, label) -> None:
         after = [t("bp.filter_after_n", n=i + 1, steps=done) for i in range(f)]
         change = [t("bp.filter_change_n", n=i + 1) for i in range(f)]
         delta = k1[..., :f] - k0[..., :f]
-        show_heatmap(bviz.kernel_panels(k0[..., :f], k1[..., :f], top, after, extra=[(delta, change)]),
-                     "bp_filters_learned",
-                     values=[(top[i], k0[..., i]) for i in range(f)] + [(after[i], k1[..., i]) for i in range(f)]
-                     + [(change[i], delta[..., i]) for i in range(f)])
+        rows = [(k0[..., :f], top), (k1[..., :f], after), (delta, change)]
+        grid = tiles.TileGrid([tiles.own_range_row("", np.moveaxis(m, 2, 0), names, numbers=True) for m, names in rows],
+                              columns=f, tile_px=110)
+        draw_tiles(grid, "bp_filters_learned")
+        number_tables("bp_filters_learned", [(names[i], m[..., i]) for m, names in rows for i in range(f)])
         st.caption(t("bp.filters_note"))
 
 

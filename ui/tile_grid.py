@@ -26,6 +26,7 @@ CSS = """
 .convlab-tiles .grid { display: grid; gap: 4px;
   grid-template-columns: repeat(var(--cols), minmax(0, calc(var(--tile) * var(--scale, 1)))); }
 .convlab-tiles figure { margin: 0; min-width: 0; }
+.convlab-tiles canvas.numbers { image-rendering: auto; }
 .convlab-tiles canvas { width: 100%; height: auto; display: block; image-rendering: pixelated;
   outline: 1px solid #d5d5d5; cursor: crosshair; }
 .convlab-tiles figcaption { text-align: center; white-space: pre-line; line-height: 1.2; margin-top: 2px;
@@ -43,6 +44,28 @@ function decode(text) {  // base64 -> bytes
   return bytes;
 }
 
+const CELL = 48;  // canvas pixels per cell when the values are written in (scaled to the tile's width)
+const FONT = 15;  // canvas pixels; a number wider than its cell is written smaller
+function drawNumbers(canvas, tile, rgba) {  // a small map: each cell its colour and its number
+  canvas.width = tile.w * CELL;
+  canvas.height = tile.h * CELL;
+  canvas.classList.add('numbers');
+  const ctx = canvas.getContext('2d');
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  for (let i = 0; i < tile.w * tile.h; i++) {
+    const [r, g, b] = [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]];
+    const x = (i % tile.w) * CELL, y = Math.floor(i / tile.w) * CELL;
+    ctx.fillStyle = 'rgb(' + r + ',' + g + ',' + b + ')';
+    ctx.fillRect(x, y, CELL, CELL);
+    ctx.fillStyle = 0.299 * r + 0.587 * g + 0.114 * b < 128 ? '#ffffff' : '#262730';  // readable on the cell
+    ctx.font = FONT + 'px "Source Sans", sans-serif';
+    const wide = ctx.measureText(tile.texts[i]).width;
+    if (wide > CELL - 6) ctx.font = Math.max(7, Math.floor(FONT * (CELL - 6) / wide)) + 'px "Source Sans", sans-serif';
+    ctx.fillText(tile.texts[i], x + CELL / 2, y + CELL / 2);
+  }
+}
+
 function tileElement(tile, root, tip) {
   const figure = document.createElement('figure');
   const canvas = document.createElement('canvas');
@@ -51,7 +74,8 @@ function tileElement(tile, root, tip) {
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', (tile.caption || '') + ' (' + tile.h + ' x ' + tile.w + ')');
   const rgba = new Uint8ClampedArray(decode(tile.rgba).buffer);
-  canvas.getContext('2d').putImageData(new ImageData(rgba, tile.w, tile.h), 0, 0);
+  if (tile.texts) drawNumbers(canvas, tile, rgba);
+  else canvas.getContext('2d').putImageData(new ImageData(rgba, tile.w, tile.h), 0, 0);
   figure.appendChild(canvas);
   if (tile.caption) {
     const caption = document.createElement('figcaption');

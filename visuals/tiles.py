@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from visuals import colors
+from visuals.formulas import fmt
+from visuals.heatmaps import TEXT_LIMIT
 from visuals.raster import colorize
 
 
@@ -26,6 +28,7 @@ class Tile:
     rgba: np.ndarray
     values: np.ndarray | None = None
     color: str | None = None  # the caption's colour (None: the text colour)
+    texts: list[str] | None = None  # H*W numbers written into the cells (small maps), row by row
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ def _tile_payload(tile: Tile) -> dict:
     out = {"caption": tile.caption, "h": h, "w": w, "rgba": _b64(tile.rgba)}
     if tile.color:
         out["color"] = tile.color
+    if tile.texts is not None:
+        out["texts"] = tile.texts
     if tile.values is not None:
         out["values"] = _b64(np.asarray(tile.values, dtype="<f8"))
     return out
@@ -94,14 +99,18 @@ def heat_row(title: str, stack: np.ndarray, captions: list[str] | None = None, *
     return TileRow(title, tiles, lo, hi)
 
 
-def own_range_row(title: str, stack: np.ndarray, captions: list[str], *, signed: bool = True) -> TileRow:
-    """A row of maps (N, H, W), each on its own colour range (channels of one stage)."""
+def own_range_row(title: str, stack: np.ndarray, captions: list[str], *, signed: bool = True,
+                  numbers: bool = False) -> TileRow:
+    """A row of maps (N, H, W), each on its own colour range (channels of one stage). With
+    `numbers`, maps of at most TEXT_LIMIT cells a side have their values written into the cells."""
     stack = np.asarray(stack, dtype=float)
     stops = colors.DIVERGING if signed else colors.GRAY
+    written = numbers and max(stack.shape[1:], default=0) <= TEXT_LIMIT
     tiles = []
     for cap, m in zip(captions, stack):
         lo, hi = symmetric_range(m) if signed else value_range(m)
-        tiles.append(Tile(cap, colorize(m, lo, hi, stops), m))
+        texts = [fmt(v, 3) for v in m.ravel()] if written else None
+        tiles.append(Tile(cap, colorize(m, lo, hi, stops), m, texts=texts))
     return TileRow(title, tiles)
 
 

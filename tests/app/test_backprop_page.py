@@ -145,7 +145,9 @@ def test_learning_steps_show_the_engines_losses(name, lr, count, engine):
     assert list(table[translate("en", "bp.col_new")]) == [fmt(v, 6) for v in run.kernels[1][:, :, 0, 0].ravel()]
     if name == "adam":
         assert list(table["m̂"]) == [fmt(v, 6) for v in run.records[0]["m_hat"][:, :, 0, 0].ravel()]
-    np.testing.assert_allclose(array(chart(at, "bp_filters_learned")["data"][3]["z"]), run.kernels[-1][:, :, 0, 0])
+    learned = tiles(at, "bp_filters_learned")  # rows: the filters before, after the steps, the change
+    np.testing.assert_allclose(learned[1]["tiles"][0]["values"], run.kernels[-1][:, :, 0, 0])
+    np.testing.assert_allclose(learned[2]["tiles"][0]["values"], run.kernels[-1][:, :, 0, 0] - run.kernels[0][:, :, 0, 0])
 
 
 def test_an_overflowing_learning_rate_gives_a_notice_and_the_page_keeps_working():

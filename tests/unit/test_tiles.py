@@ -48,3 +48,11 @@ def test_payload_round_trips_pixels_and_values():
     np.testing.assert_array_equal(values, np.arange(6.0).reshape(2, 3))
     rgba = np.frombuffer(base64.b64decode(tile["rgba"]), dtype=np.uint8).reshape(2, 3, 4)
     np.testing.assert_array_equal(rgba, grid.rows[0].tiles[0].rgba)
+
+
+def test_small_maps_carry_their_numbers_and_large_ones_do_not():
+    small = tiles.own_range_row("", np.array([[[0.5, -1.25], [2.0, 0.0]]]), ["k"], numbers=True)
+    assert small.tiles[0].texts == ["0.5", "-1.25", "2", "0"]
+    assert tiles.TileGrid([small], columns=1).payload()["rows"][0]["tiles"][0]["texts"] == ["0.5", "-1.25", "2", "0"]
+    large = tiles.own_range_row("", np.zeros((1, 16, 16)), ["m"], numbers=True)
+    assert large.tiles[0].texts is None and "texts" not in tiles._tile_payload(large.tiles[0])
