@@ -27,11 +27,11 @@ def kernel_panels(kernel: np.ndarray, grad: np.ndarray, kernel_titles: list[str]
 def loss_curve(losses: np.ndarray, title: str, x_title: str, y_title: str, height: int = 280) -> go.Figure:
     """The loss before each step (step 0 = the start), markers on every point."""
     losses = np.asarray(losses, dtype=float)
-    fig = go.Figure(go.Scatter(x=np.arange(losses.size), y=losses, mode="lines+markers",
-                               line={"color": BAR_COLOR, "width": 3}, marker={"color": TOP_COLOR, "size": 7},
-                               hovertemplate="%{x}: %{y:.6~g}<extra></extra>"))
-    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 14}}, height=height,
-                      margin={"l": 8, "r": 8, "t": 40, "b": 8}, plot_bgcolor="white",
-                      xaxis={"title": {"text": x_title}, "gridcolor": "#EEEEEE", "rangemode": "tozero"},
-                      yaxis={"title": {"text": y_title}, "gridcolor": "#EEEEEE", "rangemode": "tozero"})
-    return fig
+    trace = {"type": "scatter", "x": np.arange(losses.size), "y": losses, "mode": "lines+markers",
+             "line": {"color": BAR_COLOR, "width": 3}, "marker": {"color": TOP_COLOR, "size": 7},
+             "hovertemplate": "%{x}: %{y:.6~g}<extra></extra>"}
+    layout = {"title": {"text": title, "x": 0.02, "font": {"size": 14}}, "height": height,
+              "margin": {"l": 8, "r": 8, "t": 40, "b": 8}, "plot_bgcolor": "white",
+              "xaxis": {"title": {"text": x_title}, "gridcolor": "#EEEEEE", "rangemode": "tozero"},
+              "yaxis": {"title": {"text": y_title}, "gridcolor": "#EEEEEE", "rangemode": "tozero"}}
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)

@@ -24,8 +24,13 @@ def grid_figure(values: np.ndarray, title: str, **kwargs) -> go.Figure:
     """visuals.heatmaps.heatmap with room between the title and the column indices on top
     (without a colour bar the square cells otherwise grow up into the title)."""
     fig = heatmaps.heatmap(values, title, **kwargs)
-    fig.update_layout(margin={"t": 64})
+    fig.layout.margin.t = 64
     return fig
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A figure of our own plain trace dicts (plotly.py's validation cost more than the drawing)."""
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def vector_figure(values: np.ndarray, labels: list[str] | None = None, height: int = 170,
@@ -33,21 +38,22 @@ def vector_figure(values: np.ndarray, labels: list[str] | None = None, height: i
     """A (D,) vector: bars when short (labelled), a one-row strip when long; `highlight` marks
     one entry (the unit being inspected)."""
     values = np.asarray(values, dtype=float)
+    layout = {"height": height, "margin": {"l": 4, "r": 4, "t": 10, "b": 4}, "plot_bgcolor": "white"}
     if values.size <= BAR_LIMIT:
         names = labels or [str(i) for i in range(values.size)]
-        bar_colors = [TOP_COLOR if i == highlight else BAR_COLOR for i in range(values.size)]
-        fig = go.Figure(go.Bar(x=names, y=values, marker_color=bar_colors,
-                               hovertemplate="%{x}: %{y:.4~g}<extra></extra>"))
-        fig.update_xaxes(type="category", tickfont={"size": 10})
+        trace = {"type": "bar", "x": names, "y": values,
+                 "marker": {"color": [TOP_COLOR if i == highlight else BAR_COLOR for i in range(values.size)]},
+                 "hovertemplate": "%{x}: %{y:.4~g}<extra></extra>"}
+        layout["xaxis"] = {"type": "category", "tickfont": {"size": 10}}
     else:
         m = float(np.max(np.abs(values))) or 1.0
-        fig = go.Figure(go.Heatmap(z=values[None, :], zmin=-m, zmax=m, colorscale=colors.DIVERGING,
-                                   showscale=False, hovertemplate="[%{x}] = %{z:.4~g}<extra></extra>"))
-        fig.update_yaxes(showticklabels=False)
-        if highlight is not None:
-            fig.add_vline(x=highlight, line_color=TOP_COLOR, line_width=2)
-    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": 10, "b": 4}, plot_bgcolor="white")
-    return fig
+        trace = {"type": "heatmap", "z": values[None, :], "zmin": -m, "zmax": m, "colorscale": colors.DIVERGING,
+                 "showscale": False, "hovertemplate": "[%{x}] = %{z:.4~g}<extra></extra>"}
+        layout["yaxis"] = {"showticklabels": False}
+        if highlight is not None:  # a vertical line over the whole strip
+            layout["shapes"] = [{"type": "line", "x0": highlight, "x1": highlight, "xref": "x", "y0": 0, "y1": 1,
+                                 "yref": "y domain", "line": {"color": TOP_COLOR, "width": 2}}]
+    return _figure([trace], layout)
 
 
 def probabilities_figure(probs: np.ndarray, labels: list[str], title: str,
@@ -56,16 +62,15 @@ def probabilities_figure(probs: np.ndarray, labels: list[str], title: str,
     class outlined in green."""
     probs = np.asarray(probs, dtype=float)
     top = int(np.argmax(probs))
-    fig = go.Figure(go.Bar(
-        x=labels, y=probs, text=[fmt(p, 3) for p in probs], textposition="outside", textfont={"size": 10},
-        marker_color=[TOP_COLOR if i == top else BAR_COLOR for i in range(probs.size)],
-        marker_line_color=[TRUE_COLOR if i == true_class else "rgba(0,0,0,0)" for i in range(probs.size)],
-        marker_line_width=3, hovertemplate="%{x}: %{y:.6~g}<extra></extra>", cliponaxis=False))
-    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 15}}, height=height,
-                      margin={"l": 8, "r": 8, "t": 44, "b": 8}, plot_bgcolor="white",
-                      yaxis={"range": [0, 1.12], "gridcolor": "#EEEEEE"},
-                      xaxis={"type": "category"})
-    return fig
+    trace = {"type": "bar", "x": labels, "y": probs, "text": [fmt(p, 3) for p in probs], "textposition": "outside",
+             "textfont": {"size": 10}, "cliponaxis": False, "hovertemplate": "%{x}: %{y:.6~g}<extra></extra>",
+             "marker": {"color": [TOP_COLOR if i == top else BAR_COLOR for i in range(probs.size)],
+                        "line": {"color": [TRUE_COLOR if i == true_class else "rgba(0,0,0,0)"
+                                           for i in range(probs.size)], "width": 3}}}
+    layout = {"title": {"text": title, "x": 0.02, "font": {"size": 15}}, "height": height,
+              "margin": {"l": 8, "r": 8, "t": 44, "b": 8}, "plot_bgcolor": "white",
+              "yaxis": {"range": [0, 1.12], "gridcolor": "#EEEEEE"}, "xaxis": {"type": "category"}}
+    return _figure([trace], layout)
 
 
 def contributions_figure(products: np.ndarray, labels: list[str], title: str, top: int = 12,
@@ -73,40 +78,36 @@ def contributions_figure(products: np.ndarray, labels: list[str], title: str, to
     """The `top` largest |x_d w_d| terms of a dot product as horizontal bars (sign coloured)."""
     products = np.asarray(products, dtype=float)
     order = np.argsort(-np.abs(products), kind="stable")[:top][::-1]
-    fig = go.Figure(go.Bar(
-        x=products[order], y=[labels[i] for i in order], orientation="h",
-        marker_color=[TOP_COLOR if products[i] > 0 else "#0072B2" for i in order],
-        text=[fmt(products[i], 3) for i in order], textposition="auto",
-        hovertemplate="%{y}: %{x:.6~g}<extra></extra>"))
-    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 14}}, height=height,
-                      margin={"l": 8, "r": 8, "t": 40, "b": 8}, plot_bgcolor="white",
-                      xaxis={"gridcolor": "#EEEEEE", "zerolinecolor": "#888888"},
-                      yaxis={"type": "category", "tickfont": {"size": 11}})
-    return fig
+    trace = {"type": "bar", "x": products[order], "y": [labels[i] for i in order], "orientation": "h",
+             "marker": {"color": [TOP_COLOR if products[i] > 0 else "#0072B2" for i in order]},
+             "text": [fmt(products[i], 3) for i in order], "textposition": "auto",
+             "hovertemplate": "%{y}: %{x:.6~g}<extra></extra>"}
+    layout = {"title": {"text": title, "x": 0.02, "font": {"size": 14}}, "height": height,
+              "margin": {"l": 8, "r": 8, "t": 40, "b": 8}, "plot_bgcolor": "white",
+              "xaxis": {"gridcolor": "#EEEEEE", "zerolinecolor": "#888888"},
+              "yaxis": {"type": "category", "tickfont": {"size": 11}}}
+    return _figure([trace], layout)
 
 
 def dropout_figure(values: np.ndarray, keep: np.ndarray, title: str, height: int = 260) -> go.Figure:
     """A grid of unit outputs (R, C): dropped units grey with a cross, kept ones coloured, every
     value written in its cell."""
     values = np.asarray(values, dtype=float)
-    rows, cols = values.shape
     m = float(np.max(np.abs(values))) or 1.0
-    z = np.where(keep, values, np.nan)
-    fig = go.Figure(go.Heatmap(z=z, zmin=-m, zmax=m, colorscale=colors.DIVERGING, showscale=False,
-                               text=[[fmt(v, 3) if k else "" for v, k in zip(row, krow)]
-                                     for row, krow in zip(values, keep)], texttemplate="%{text}",
-                               textfont={"size": 12}, xgap=2, ygap=2, hoverinfo="skip"))
-    fig.add_trace(go.Heatmap(z=np.where(keep, np.nan, 1.0), colorscale=[[0, DROPPED], [1, DROPPED]],
-                             showscale=False, xgap=2, ygap=2, hoverinfo="skip"))
+    kept = {"type": "heatmap", "z": np.where(keep, values, np.nan), "zmin": -m, "zmax": m,
+            "colorscale": colors.DIVERGING, "showscale": False, "texttemplate": "%{text}", "textfont": {"size": 12},
+            "text": [[fmt(v, 3) if k else "" for v, k in zip(row, krow)] for row, krow in zip(values, keep)],
+            "xgap": 2, "ygap": 2, "hoverinfo": "skip"}
+    dropped = {"type": "heatmap", "z": np.where(keep, np.nan, 1.0), "colorscale": [[0, DROPPED], [1, DROPPED]],
+               "showscale": False, "xgap": 2, "ygap": 2, "hoverinfo": "skip"}
     rr, cc = np.nonzero(~keep)
-    fig.add_trace(go.Scatter(x=cc, y=rr, mode="text", text=["✕"] * rr.size, hoverinfo="skip",
-                             textfont={"size": 18, "color": "#555555"}, showlegend=False))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", constrain="domain")
-    fig.update_layout(title={"text": title, "x": 0.02, "font": {"size": 14}}, height=height,
-                      margin={"l": 4, "r": 4, "t": 40, "b": 4}, plot_bgcolor="white")
-    return fig
+    crosses = {"type": "scatter", "x": cc, "y": rr, "mode": "text", "text": ["✕"] * rr.size, "hoverinfo": "skip",
+               "textfont": {"size": 18, "color": "#555555"}, "showlegend": False}
+    plain = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    layout = {"title": {"text": title, "x": 0.02, "font": {"size": 14}}, "height": height,
+              "margin": {"l": 4, "r": 4, "t": 40, "b": 4}, "plot_bgcolor": "white",
+              "xaxis": plain, "yaxis": {**plain, "autorange": "reversed", "scaleanchor": "x"}}
+    return _figure([kept, dropped, crosses], layout)
 
 
 def tex_number(value: float) -> str:
