@@ -1,6 +1,7 @@
 """Heat maps with their numbers: a Plotly heat map plus a lazy "show numbers as a table" expander.
 
-`show_heatmap(fig, key)` draws the figure (enlarged in presentation mode) and under it an expander
+`show_heatmap(fig, key)` draws the figure (enlarged in presentation mode; a small heat map of
+visuals.heatmaps, up to 15 cells a side, on a canvas cell by cell: visuals.tiles.heatmap_tile) and under it an expander
 whose tables (one per map, rows and columns numbered from 0 like the axes) are built only while it
 is open, so a closed expander costs nothing. The numbers are read from the figure's heat-map traces
 (overlays such as padding are skipped, an RGB image gives one table per channel), or passed
@@ -14,6 +15,8 @@ import streamlit as st
 
 from ui import present
 from ui.i18n import t
+from ui.tile_grid import draw_tiles
+from visuals.tiles import heatmap_tile
 
 MAX_SIDE = 256  # a table shows at most this many rows and columns
 
@@ -100,7 +103,11 @@ def show_heatmap(fig, key: str, where=st, values=None, **chart_kwargs) -> None:
 
     values: an array (one map), a list of tables, or None to read them from the figure.
     """
-    present.chart(where, fig, key, **chart_kwargs)
+    grid = heatmap_tile(fig)
+    if grid is not None:  # a small heat map: drawn cell by cell on a canvas, updated in place
+        draw_tiles(grid, key, where)
+    else:
+        present.chart(where, fig, key, **chart_kwargs)
     if values is None:
         tables = lambda: figure_tables(fig)  # noqa: E731 (built only when opened)
     elif isinstance(values, list):

@@ -27,6 +27,9 @@ CSS = """
   grid-template-columns: repeat(var(--cols), minmax(0, calc(var(--tile) * var(--scale, 1)))); }
 .convlab-tiles figure { margin: 0; min-width: 0; }
 .convlab-tiles canvas.numbers { image-rendering: auto; }
+.convlab-tiles canvas.cells { outline: none; max-width: 100%; cursor: default; }
+.convlab-tiles .bar { display: flex; align-items: center; gap: 6px; margin: 4px 0 2px 22px; max-width: 320px; }
+.convlab-tiles .ramp { flex: 1 1 auto; height: 8px; border: 1px solid #d5d5d5; }
 .convlab-tiles canvas { width: 100%; height: auto; display: block; image-rendering: pixelated;
   outline: 1px solid #d5d5d5; cursor: crosshair; }
 .convlab-tiles figcaption { text-align: center; white-space: pre-line; line-height: 1.2; margin-top: 2px;
@@ -66,7 +69,70 @@ function drawNumbers(canvas, tile, rgba) {  // a small map: each cell its colour
   }
 }
 
-function tileElement(tile, root, tip) {
+// A small heat map cell by cell: indices along the top and the left, numbers, padding in grey,
+// outlined cell ranges, and under it the colour ramp with its range (like visuals.heatmaps).
+const PAD = 'rgba(150, 150, 150, 0.55)';
+const LEFT = 22, TOP = 18;  // canvas pixels for the indices
+function drawCells(canvas, tile, rgba, scale) {
+  const c = tile.cells, cell = Math.round(c.px * scale), font = Math.round(cell * 0.36);
+  canvas.width = LEFT + tile.w * cell + 2;
+  canvas.height = TOP + tile.h * cell + 2;
+  canvas.classList.add('numbers', 'cells');
+  const ctx = canvas.getContext('2d');
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = '#555';
+  ctx.font = '12px "Source Sans", sans-serif';
+  for (let j = 0; j < tile.w; j++) ctx.fillText(String(j), LEFT + (j + 0.5) * cell, TOP / 2);
+  for (let i = 0; i < tile.h; i++) ctx.fillText(String(i), LEFT / 2, TOP + (i + 0.5) * cell);
+  const gap = c.gap ? 1 : 0;
+  for (let k = 0; k < tile.w * tile.h; k++) {
+    const x = LEFT + (k % tile.w) * cell, y = TOP + Math.floor(k / tile.w) * cell;
+    const [r, g, b, a] = [rgba[4 * k], rgba[4 * k + 1], rgba[4 * k + 2], rgba[4 * k + 3]];
+    ctx.fillStyle = a ? 'rgb(' + r + ',' + g + ',' + b + ')' : '#ffffff';
+    ctx.fillRect(x + gap, y + gap, cell - 2 * gap, cell - 2 * gap);
+    if (c.mask && c.mask[k]) { ctx.fillStyle = PAD; ctx.fillRect(x + gap, y + gap, cell - 2 * gap, cell - 2 * gap); }
+    const text = tile.texts ? tile.texts[k] : '';
+    if (text) {
+      const dark = c.mask && c.mask[k] ? false : 0.299 * r + 0.587 * g + 0.114 * b < 128;
+      ctx.fillStyle = dark ? '#ffffff' : '#262730';
+      ctx.font = font + 'px "Source Sans", sans-serif';
+      const wide = ctx.measureText(text).width;
+      if (wide > cell - 6) ctx.font = Math.max(7, Math.floor(font * (cell - 6) / wide)) + 'px "Source Sans", sans-serif';
+      ctx.fillText(text, x + cell / 2, y + cell / 2);
+    }
+  }
+  for (const [r0, c0, r1, c1, color, width] of c.boxes || []) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.strokeRect(LEFT + c0 * cell + 1, TOP + r0 * cell + 1, (c1 - c0 + 1) * cell - 2, (r1 - r0 + 1) * cell - 2);
+  }
+  canvas.style.width = canvas.width + 'px';  // drawn at its size (narrower columns scale it down)
+}
+
+function cellAt(canvas, tile, event) {  // [row, col] under the pointer, or null
+  const box = canvas.getBoundingClientRect();
+  const sx = canvas.width / box.width, sy = canvas.height / box.height;
+  const px = (event.clientX - box.left) * sx, py = (event.clientY - box.top) * sy;
+  if (!tile.cells) return [Math.min(tile.h - 1, Math.floor(py / canvas.height * tile.h)),
+                           Math.min(tile.w - 1, Math.floor(px / canvas.width * tile.w))];
+  const cell = (canvas.width - LEFT - 2) / tile.w;  // the drawn cell size (presentation mode: larger)
+  const c = Math.floor((px - LEFT) / cell), r = Math.floor((py - TOP) / cell);
+  return r >= 0 && c >= 0 && r < tile.h && c < tile.w ? [r, c] : null;
+}
+
+function rampElement(bar) {  // [min text, max text, stops]
+  const el = document.createElement('div');
+  el.className = 'bar';
+  el.innerHTML = '<span class="min"></span><div class="ramp"></div><span class="max"></span>';
+  el.querySelector('.min').textContent = bar[0];
+  el.querySelector('.max').textContent = bar[1];
+  el.querySelector('.ramp').style.background =
+    'linear-gradient(to right, ' + bar[2].map(([p, c]) => c + ' ' + (p * 100) + '%').join(', ') + ')';
+  return el;
+}
+
+function tileElement(tile, root, tip, scale) {
   const figure = document.createElement('figure');
   const canvas = document.createElement('canvas');
   canvas.width = tile.w;
@@ -74,9 +140,11 @@ function tileElement(tile, root, tip) {
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', (tile.caption || '') + ' (' + tile.h + ' x ' + tile.w + ')');
   const rgba = new Uint8ClampedArray(decode(tile.rgba).buffer);
-  if (tile.texts) drawNumbers(canvas, tile, rgba);
+  if (tile.cells) drawCells(canvas, tile, rgba, scale);
+  else if (tile.texts) drawNumbers(canvas, tile, rgba);
   else canvas.getContext('2d').putImageData(new ImageData(rgba, tile.w, tile.h), 0, 0);
   figure.appendChild(canvas);
+  if (tile.cells && tile.cells.bar) figure.appendChild(rampElement(tile.cells.bar));
   if (tile.caption) {
     const caption = document.createElement('figcaption');
     caption.textContent = tile.caption;
@@ -85,11 +153,11 @@ function tileElement(tile, root, tip) {
   }
   const values = tile.values ? new Float64Array(decode(tile.values).buffer) : null;
   canvas.onmousemove = (event) => {
-    const box = canvas.getBoundingClientRect();
     const outer = root.getBoundingClientRect();
-    const c = Math.min(tile.w - 1, Math.floor((event.clientX - box.left) / box.width * tile.w));
-    const r = Math.min(tile.h - 1, Math.floor((event.clientY - box.top) / box.height * tile.h));
+    const at = cellAt(canvas, tile, event);
     const where = tile.caption ? tile.caption.replace(/\\n/g, ' ') + ' ' : '';
+    if (!at) { tip.hidden = true; return; }
+    const [r, c] = at;
     tip.textContent = values ? where + '(' + r + ', ' + c + ') = ' + fmt(values[r * tile.w + c]) : where;
     tip.style.left = (event.clientX - outer.left) + 'px';
     tip.style.top = (event.clientY - outer.top) + 'px';
@@ -125,7 +193,7 @@ export default function (component) {
     }
     const grid = document.createElement('div');
     grid.className = 'grid';
-    for (const tile of row.tiles) { grid.appendChild(tileElement(tile, root, tip)); count++; }
+    for (const tile of row.tiles) { grid.appendChild(tileElement(tile, root, tip, data.scale || 1)); count++; }
     parts.push(grid);
   }
   root.replaceChildren(...parts, tip);

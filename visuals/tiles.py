@@ -29,6 +29,7 @@ class Tile:
     values: np.ndarray | None = None
     color: str | None = None  # the caption's colour (None: the text colour)
     texts: list[str] | None = None  # H*W numbers written into the cells (small maps), row by row
+    cells: dict | None = None  # a small heat map drawn cell by cell: see `heatmap_tile`
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ def _tile_payload(tile: Tile) -> dict:
         out["color"] = tile.color
     if tile.texts is not None:
         out["texts"] = tile.texts
+    if tile.cells is not None:
+        out["cells"] = tile.cells
     if tile.values is not None:
         out["values"] = _b64(np.asarray(tile.values, dtype="<f8"))
     return out
@@ -142,3 +145,59 @@ def channels_grid(values: np.ndarray, captions: list[str], *, signed: bool = Tru
     count = min(values.shape[2], limit)
     stack = np.moveaxis(np.asarray(values, dtype=float)[..., :count], 2, 0)
     return TileGrid([own_range_row("", stack, captions[:count], signed=signed)], columns=count, tile_px=tile_px)
+
+
+# ------------------------------------------------------------------ small heat maps on a canvas
+
+
+def _hex_scale(scale) -> list | None:
+    """A colour scale as [[position, '#rrggbb'], ...], or None when it is not spelled out that way."""
+    try:
+        stops = [[float(p), str(c)] for p, c in scale]
+    except (TypeError, ValueError):
+        return None
+    return stops if all(len(c) == 7 and c.startswith("#") for _, c in stops) else None
+
+
+def _boxes(shapes) -> list[list] | None:
+    """visuals.heatmaps.cell_box rectangles as [r0, c0, r1, c1, colour, width] (inclusive cells)."""
+    out = []
+    for shape in shapes or ():
+        if shape.type != "rect" or shape.xref not in (None, "x") or shape.yref not in (None, "y"):
+            return None
+        c0, c1, r0, r1 = (int(round(v)) for v in (shape.x0 + 0.5, shape.x1 - 0.5, shape.y0 + 0.5, shape.y1 - 0.5))
+        out.append([r0, c0, r1, c1, shape.line.color, shape.line.width or 2])
+    return out
+
+
+def heatmap_tile(fig, limit: int = 15) -> TileGrid | None:
+    """A small heat map figure of visuals.heatmaps (one heat map, its padding overlay, outlined cell
+    ranges, numbers in the cells) as one tile the browser draws on a canvas, cell by cell; None for
+    any other figure (it stays a Plotly chart). Only maps of at most `limit` cells a side."""
+    data = list(fig.data)
+    main = data[0] if data else None
+    if main is None or main.type != "heatmap" or main.x is not None or main.y is not None:
+        return None
+    overlay = data[1] if len(data) == 2 else None
+    if len(data) > 2 or (overlay is not None and (overlay.type != "heatmap" or overlay.name != "padding")):
+        return None
+    values = np.asarray(main.z, dtype=float)
+    stops, boxes = _hex_scale(main.colorscale or ()), _boxes(fig.layout.shapes)
+    if values.ndim != 2 or max(values.shape) > limit or stops is None or boxes is None or fig.layout.annotations:
+        return None
+    lo = main.zmin if main.zmin is not None else float(np.nanmin(values))
+    hi = main.zmax if main.zmax is not None else float(np.nanmax(values))
+    texts = [str(v) for row in main.text for v in row] if main.texttemplate and main.text is not None else None
+    mask = np.isfinite(np.asarray(overlay.z, dtype=float)) if overlay is not None else None
+    cells = {"boxes": boxes, "mask": mask.ravel().astype(int).tolist() if mask is not None else None,
+             "bar": bool(main.showscale is not False) and [fmt(lo, 3), fmt(hi, 3), stops],
+             "gap": bool(main.xgap), "px": cell_px(max(values.shape))}
+    title = str(fig.layout.title.text or "") if fig.layout.title else ""
+    tile = Tile("", colorize(values, float(lo), float(hi), stops), values, texts=texts, cells=cells)
+    return TileGrid([TileRow(title, [tile], float(lo), float(hi))], columns=1, tile_px=values.shape[1] * cells["px"] + 24)
+
+
+def cell_px(side: int) -> int:
+    """Pixels per cell of a small heat map with `side` cells along its longer side: large cells for
+    a kernel, smaller ones for a 15 x 15 grid (about 500 px wide)."""
+    return 52 if side <= 5 else 44 if side <= 8 else 36 if side <= 11 else 32

@@ -20,19 +20,40 @@ def charts(at) -> list:
 
 
 def chart(at, key: str) -> dict:
-    """The Plotly figure (as a dict) of the chart whose key is `key`."""
-    el = next(e for e in charts(at) if e.key == key)
-    return json.loads(json.loads(el.proto.json)["figure"])
+    """The Plotly figure (as a dict) of the chart whose key is `key`. A small heat map that the page
+    drew on a canvas (visuals.tiles.heatmap_tile) is read back as the heat map it shows: its values,
+    the numbers written in its cells, its padding cells, its outlined ranges and its title."""
+    el = next((e for e in charts(at) if e.key == key), None)
+    if el is not None:
+        return json.loads(json.loads(el.proto.json)["figure"])
+    row = tiles(at, key)[0]
+    tile = row["tiles"][0]
+    cells, (h, w) = tile["cells"], tile["values"].shape
+    main = {"type": "heatmap", "z": tile["values"].tolist(), "zmin": row["zmin"], "zmax": row["zmax"]}
+    if "texts" in tile:
+        main["text"] = [tile["texts"][r * w:(r + 1) * w] for r in range(h)]
+    data = [main]
+    if cells["mask"] is not None:
+        mask = np.array(cells["mask"], dtype=bool).reshape(h, w)
+        data.append({"type": "heatmap", "name": "padding", "z": np.where(mask, 1.0, np.nan).tolist()})
+    shapes = [{"type": "rect", "x0": c0 - 0.5, "x1": c1 + 0.5, "y0": r0 - 0.5, "y1": r1 + 0.5,
+               "line": {"color": color, "width": width}} for r0, c0, r1, c1, color, width in cells["boxes"]]
+    return {"data": data, "layout": {"title": {"text": row["title"]}, "shapes": shapes}}
 
 
 def chart_keys(at) -> list[str]:
-    """The keys of every Plotly chart on the page."""
-    return [e.key for e in charts(at)]
+    """The keys of every Plotly chart on the page, and of every heat map drawn on a canvas instead."""
+    return [e.key for e in charts(at)] + [e.key for e in _components(at, TILES) if _is_heat_tile(e)]
+
+
+def _is_heat_tile(el) -> bool:
+    rows = json.loads(el.proto.json)["rows"]
+    return len(rows) == 1 and len(rows[0]["tiles"]) == 1 and "cells" in rows[0]["tiles"][0]
 
 
 def drawn_keys(at) -> list[str]:
     """The keys of every Plotly chart and every tile grid (ui.tile_grid) on the page."""
-    return chart_keys(at) + [e.key for e in _components(at, TILES)]
+    return list(dict.fromkeys(chart_keys(at) + [e.key for e in _components(at, TILES)]))
 
 
 def array(value) -> np.ndarray:
@@ -71,6 +92,12 @@ def tiles(at, key: str) -> list[dict]:
             if "values" in tile:
                 tile["values"] = np.frombuffer(base64.b64decode(tile["values"]), dtype="<f8").reshape(shape)
     return rows
+
+
+def tile_scale(at, key: str) -> float:
+    """How much larger the tile grid under `key` draws its cells and texts (presentation mode)."""
+    el = next(e for e in _components(at, TILES) if e.key == key)
+    return float(json.loads(el.proto.json)["scale"])
 
 
 def chart_positions(at) -> dict[str, tuple]:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.figure_data import array, chart, chart_keys, raster
+from tests.app.figure_data import array, chart, chart_keys, charts, raster, tile_scale
 from tests.app.helpers import APP, assert_no_exception, open_page
 from ui.present import STATE_KEY
 from ui.registry import LESSONS
@@ -100,11 +100,15 @@ def test_pooling_window_table_uses_the_inputs_coordinates():
 
 
 def _font_sizes(at) -> dict[str, float]:
-    """Each Plotly chart's base font size (Plotly's default where the figure sets none)."""
+    """Each Plotly chart's base font size (Plotly's default where the figure sets none); a heat map
+    drawn on a canvas: its texts' size (the base size times the tile grid's scale)."""
     sizes = {}
+    plotly_keys = {e.key for e in charts(at)}
     for key in chart_keys(at):
-        layout = chart(at, key).get("layout", {})
-        sizes[key] = layout.get("font", {}).get("size", BASE_FONT)
+        if key in plotly_keys:
+            sizes[key] = chart(at, key).get("layout", {}).get("font", {}).get("size", BASE_FONT)
+        else:
+            sizes[key] = BASE_FONT * tile_scale(at, key)
     return sizes
 
 

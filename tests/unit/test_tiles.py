@@ -56,3 +56,34 @@ def test_small_maps_carry_their_numbers_and_large_ones_do_not():
     assert tiles.TileGrid([small], columns=1).payload()["rows"][0]["tiles"][0]["texts"] == ["0.5", "-1.25", "2", "0"]
     large = tiles.own_range_row("", np.zeros((1, 16, 16)), ["m"], numbers=True)
     assert large.tiles[0].texts is None and "texts" not in tiles._tile_payload(large.tiles[0])
+
+
+def test_a_small_heat_map_becomes_one_canvas_tile_with_its_cells():
+    from visuals import heatmaps
+    values = np.arange(12.0).reshape(3, 4) - 5
+    mask = np.zeros((3, 4), bool)
+    mask[0, :] = True
+    fig = heatmaps.heatmap(values, "map", mask=mask, rect=(1, 1, 2, 2), cell=(0, 3))
+    grid = tiles.heatmap_tile(fig)
+    row = grid.rows[0]
+    tile = row.tiles[0]
+    assert row.title == "map" and (row.zmin, row.zmax) == (-6.0, 6.0)
+    np.testing.assert_array_equal(tile.values, values)
+    np.testing.assert_array_equal(tile.rgba, colorize(values, -6.0, 6.0, colors.DIVERGING))
+    assert tile.texts == [str(t) for r in fig.data[0].text for t in r]  # the figure's own cell texts
+    assert tile.cells["mask"] == mask.ravel().astype(int).tolist()
+    assert [b[:4] for b in tile.cells["boxes"]] == [[1, 1, 2, 2], [0, 3, 0, 3]]
+
+
+def test_other_figures_stay_plotly_charts():
+    from visuals import heatmaps
+    import plotly.graph_objects as go
+    assert tiles.heatmap_tile(heatmaps.heatmap(np.zeros((16, 16)))) is None  # larger than 15 a side
+    assert tiles.heatmap_tile(go.Figure(go.Bar(y=[1, 2]))) is None
+    with_points = heatmaps.heatmap(np.zeros((3, 3)))
+    with_points.add_trace(go.Scatter(x=[0], y=[0]))
+    assert tiles.heatmap_tile(with_points) is None
+    rgb_scale = go.Figure(go.Heatmap(z=[[1, 2]], colorscale=[[0, "rgb(0,0,0)"], [1, "rgb(9,9,9)"]]))
+    assert tiles.heatmap_tile(rgb_scale) is None  # only scales spelled out in hex are coloured here
+    named = tiles.heatmap_tile(go.Figure(go.Heatmap(z=[[1, 2]], colorscale="Viridis")))
+    assert named.rows[0].tiles[0].rgba[0, 0, :3].tolist() == [0x44, 0x01, 0x54]  # plotly.py's own Viridis
