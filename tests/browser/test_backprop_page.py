@@ -33,7 +33,7 @@ def metric_value(page, label):
 def test_learning_steps_in_the_browser_show_the_engines_losses(page, app_url, lang):
     open_app(page, app_url, PATH, lang)
     expect(page.get_by_role("heading", name=translate(lang, "bp.heading"))).to_be_visible(timeout=30_000)
-    assert page.locator(".js-plotly-plot").count() >= 10
+    assert page.locator(".js-plotly-plot, .convlab-tiles").count() >= 10  # Plotly charts and canvas tiles
     assert page.locator(".katex").count() >= 3
     assert_no_error_elements(page)
     image, label, steps = default_network()

@@ -40,7 +40,7 @@ def codes(page) -> str:
 @pytest.mark.parametrize("key", list(PAGES))
 def test_page_renders_without_errors(page, app_url, key, lang):
     open_page(page, app_url, key, lang)
-    assert page.locator(".js-plotly-plot").count() >= 3
+    assert page.locator(".js-plotly-plot, .convlab-tiles").count() >= 3  # Plotly charts and canvas tiles
     assert_no_error_elements(page)
     screenshot(page, f"{PAGES[key]}-{lang}")
 
