@@ -5,7 +5,6 @@ with the seed the page used."""
 from urllib.parse import parse_qsl
 
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from engine import exercises as ex
 from tests.app.helpers import assert_no_exception, open_link, open_page, shown_text
@@ -179,21 +178,6 @@ def test_a_tampered_link_falls_back_with_the_message():
     defaults = ex.problem_set(list(ex.KINDS), practice.SET_DEFAULTS["count"], 2, practice.SET_DEFAULTS["seed"])
     shown = [m.value for m in at.markdown]
     assert all(q in shown for q in set_questions(defaults, "ko"))
-
-
-@pytest.fixture
-def deferred(monkeypatch):
-    """(callable, mime type, file name) of deferred downloads, by file id."""
-    found = {}
-    original = MediaFileManager.add_deferred
-
-    def recording(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-        found[file_id] = (data_callable, mimetype, file_name)
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
-    return found
 
 
 def test_the_answer_key_downloads_in_either_language(deferred):

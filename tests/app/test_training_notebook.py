@@ -6,7 +6,6 @@ import zipfile
 import nbformat
 import numpy as np
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from engine import models, notebook_export as ne
 from tests.app.helpers import assert_no_exception, open_page, shown_text
@@ -15,22 +14,6 @@ from ui.i18n import translate
 
 PAGE = "pages/training.py"
 KEY = "train_notebook_download"
-
-
-@pytest.fixture
-def deferred(monkeypatch):
-    """(callable, mime type, file name) of deferred downloads, by file id (AppTest throws its media
-    manager away after each run)."""
-    found = {}
-    original = MediaFileManager.add_deferred
-
-    def recording(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-        found[file_id] = (data_callable, mimetype, file_name)
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
-    return found
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
