@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from visuals import heatmaps
+from visuals import grids, heatmaps
 from visuals.forward import BAR_COLOR, TOP_COLOR
 
 
@@ -34,4 +34,4 @@ def loss_curve(losses: np.ndarray, title: str, x_title: str, y_title: str, heigh
               "margin": {"l": 8, "r": 8, "t": 40, "b": 8}, "plot_bgcolor": "white",
               "xaxis": {"title": {"text": x_title}, "gridcolor": "#EEEEEE", "rangemode": "tozero"},
               "yaxis": {"title": {"text": y_title}, "gridcolor": "#EEEEEE", "rangemode": "tozero"}}
-    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+    return grids.grid_figure(layout, [trace])

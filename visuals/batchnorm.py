@@ -46,12 +46,6 @@ def batch_tiles(pictures: np.ndarray, maps: np.ndarray, normalized: np.ndarray,
     return tiles.TileGrid(rows, columns=n, tile_px=110)
 
 
-def _symmetric(values: np.ndarray) -> tuple[float, float]:
-    """(-m, m), m the largest magnitude (1 if all zero)."""
-    m = float(np.max(np.abs(values))) if values.size else 1.0
-    return (-m, m) if m > 0 else (-1.0, 1.0)
-
-
 def _bars(values: np.ndarray, edges: np.ndarray, name: str, color: str, opacity: float, **axes) -> dict:
     """A histogram of `values` over `edges` as a plain bar trace (counts, hover shows the bin)."""
     counts, _ = np.histogram(values, bins=edges)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from visuals import colors, heatmaps
+from visuals import colors, grids, heatmaps
 from visuals.formulas import fmt
 
 MAX_CHANNELS = 4  # maps drawn per stage card
@@ -26,11 +26,6 @@ def grid_figure(values: np.ndarray, title: str, **kwargs) -> go.Figure:
     fig = heatmaps.heatmap(values, title, **kwargs)
     fig.layout.margin.t = 64
     return fig
-
-
-def _figure(traces: list[dict], layout: dict) -> go.Figure:
-    """A figure of our own plain trace dicts (plotly.py's validation cost more than the drawing)."""
-    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def vector_figure(values: np.ndarray, labels: list[str] | None = None, height: int = 170,
@@ -53,7 +48,7 @@ def vector_figure(values: np.ndarray, labels: list[str] | None = None, height: i
         if highlight is not None:  # a vertical line over the whole strip
             layout["shapes"] = [{"type": "line", "x0": highlight, "x1": highlight, "xref": "x", "y0": 0, "y1": 1,
                                  "yref": "y domain", "line": {"color": TOP_COLOR, "width": 2}}]
-    return _figure([trace], layout)
+    return grids.grid_figure(layout, [trace])
 
 
 def probabilities_figure(probs: np.ndarray, labels: list[str], title: str,
@@ -70,7 +65,7 @@ def probabilities_figure(probs: np.ndarray, labels: list[str], title: str,
     layout = {"title": {"text": title, "x": 0.02, "font": {"size": 15}}, "height": height,
               "margin": {"l": 8, "r": 8, "t": 44, "b": 8}, "plot_bgcolor": "white",
               "yaxis": {"range": [0, 1.12], "gridcolor": "#EEEEEE"}, "xaxis": {"type": "category"}}
-    return _figure([trace], layout)
+    return grids.grid_figure(layout, [trace])
 
 
 def contributions_figure(products: np.ndarray, labels: list[str], title: str, top: int = 12,
@@ -86,7 +81,7 @@ def contributions_figure(products: np.ndarray, labels: list[str], title: str, to
               "margin": {"l": 8, "r": 8, "t": 40, "b": 8}, "plot_bgcolor": "white",
               "xaxis": {"gridcolor": "#EEEEEE", "zerolinecolor": "#888888"},
               "yaxis": {"type": "category", "tickfont": {"size": 11}}}
-    return _figure([trace], layout)
+    return grids.grid_figure(layout, [trace])
 
 
 def dropout_figure(values: np.ndarray, keep: np.ndarray, title: str, height: int = 260) -> go.Figure:
@@ -107,7 +102,7 @@ def dropout_figure(values: np.ndarray, keep: np.ndarray, title: str, height: int
     layout = {"title": {"text": title, "x": 0.02, "font": {"size": 14}}, "height": height,
               "margin": {"l": 4, "r": 4, "t": 40, "b": 4}, "plot_bgcolor": "white",
               "xaxis": plain, "yaxis": {**plain, "autorange": "reversed", "scaleanchor": "x"}}
-    return _figure([kept, dropped, crosses], layout)
+    return grids.grid_figure(layout, [kept, dropped, crosses])
 
 
 def tex_number(value: float) -> str:

@@ -14,11 +14,18 @@ from visuals.formulas import fmt
 TEXT_LIMIT = 15  # write the numbers into the cells when both sides are at most this
 
 
-def _symmetric_range(values: np.ndarray) -> tuple[float, float]:
-    """(-m, m) with m the largest magnitude, so white means exactly 0."""
+def symmetric_range(values: np.ndarray) -> tuple[float, float]:
+    """(-m, m) with m the largest finite magnitude, so white means exactly 0 ((-1, 1) when all are 0)."""
     finite = values[np.isfinite(values)]
     m = float(np.abs(finite).max()) if finite.size else 1.0
     return (-m, m) if m > 0 else (-1.0, 1.0)
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite values ((0, 1) when there are none), widened to (lo, lo + 1) when flat."""
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
 def _layout(title: str, height: int | None, rows: int, cols: int) -> dict:
@@ -58,7 +65,7 @@ def heatmap(values: np.ndarray, title: str = "", *, signed: bool = True, mask: n
     rows, cols = values.shape
     if show_values is None:
         show_values = rows <= TEXT_LIMIT and cols <= TEXT_LIMIT
-    zmin, zmax = zrange or (_symmetric_range(values) if signed else
+    zmin, zmax = zrange or (symmetric_range(values) if signed else
                             (float(np.nanmin(values)), float(np.nanmax(values)) or 1.0))
     data = [{"type": "heatmap", "z": values, "zmin": zmin, "zmax": zmax,
              "colorscale": colors.DIVERGING if signed else colors.GRAY,
@@ -153,7 +160,7 @@ def _panel_traces(panel: dict, n: str) -> list[dict]:
     """The heat map (and padding overlay) of one panel, on axes x<n>/y<n>."""
     values = np.asarray(panel["values"], dtype=float)
     signed = panel.get("signed", True)
-    zmin, zmax = _symmetric_range(values) if signed else (float(np.nanmin(values)), float(np.nanmax(values)) or 1.0)
+    zmin, zmax = symmetric_range(values) if signed else (float(np.nanmin(values)), float(np.nanmax(values)) or 1.0)
     small = max(values.shape) <= TEXT_LIMIT
     traces = [{"type": "heatmap", "z": values, "zmin": zmin, "zmax": zmax, "showscale": False,
                "colorscale": colors.DIVERGING if signed else colors.GRAY, "xaxis": f"x{n}", "yaxis": f"y{n}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from visuals import grids
 from visuals.formulas import fmt
 from visuals.raster import colorize
 
@@ -82,13 +83,7 @@ def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[Pa
               "xaxis": {"range": list(x_range), "title": {"text": "x"}, "constrain": "domain"},
               "yaxis": {"range": list(y_range), "title": {"text": "y"}, "scaleanchor": "x",
                         "constrain": "domain"}}
-    return _figure(traces, layout)
-
-
-def _figure(traces: list[dict], layout: dict) -> go.Figure:
-    """A figure of our own plain trace dicts (plotly.py's validation of every property took longer
-    than the page's arithmetic)."""
-    return go.Figure({"data": traces, "layout": layout}, skip_invalid=False, _validate=False)
+    return grids.grid_figure(layout, traces)
 
 
 def contour_background(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log_scale: bool = False,
@@ -171,7 +166,7 @@ def loss_figure(losses: dict[str, np.ndarray], labels: dict[str, str], *, x_titl
               "legend": {"orientation": "h", "y": -0.25, "x": 0}, "plot_bgcolor": "white",
               "xaxis": {"title": {"text": x_title}, **grid},
               "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear", **grid}}
-    return _figure(traces, layout)
+    return grids.grid_figure(layout, traces)
 
 
 def step_size_figure(with_correction: np.ndarray, without_correction: np.ndarray,
@@ -186,7 +181,7 @@ def step_size_figure(with_correction: np.ndarray, without_correction: np.ndarray
               "legend": {"orientation": "h", "y": -0.25, "x": 0}, "plot_bgcolor": "white",
               "xaxis": {"title": {"text": x_title}, "dtick": 1},
               "yaxis": {"title": {"text": y_title}, "showgrid": True, "gridcolor": "#EEEEEE"}}
-    return _figure(traces, layout)
+    return grids.grid_figure(layout, traces)
 
 
 # ---------------------------------------------------------------- one step, formula by formula

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visuals import colors
-from visuals.heatmaps import _symmetric_range
+from visuals.heatmaps import symmetric_range, value_range
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,6 @@ def colorize(values: np.ndarray, zmin: float, zmax: float, stops: list) -> np.nd
 def heat_raster(values: np.ndarray, title: str, *, signed: bool = True) -> Raster:
     """A map (R, C) as a raster with the same colour range rules as `heatmaps.heatmap`."""
     values = np.asarray(values, dtype=float)
-    finite = values[np.isfinite(values)]
-    if signed:
-        zmin, zmax = _symmetric_range(values)
-    else:
-        zmin = float(finite.min()) if finite.size else 0.0
-        zmax = float(finite.max()) if finite.size else 1.0
-        zmax = zmax if zmax > zmin else zmin + 1.0
+    zmin, zmax = symmetric_range(values) if signed else value_range(values)
     stops = colors.DIVERGING if signed else colors.GRAY
     return Raster(title, colorize(values, zmin, zmax, stops), values, zmin, zmax, [list(s) for s in stops])

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from visuals import colors
-from visuals.heatmaps import TEXT_LIMIT, _symmetric_range, padding_overlay
+from visuals.heatmaps import TEXT_LIMIT, symmetric_range, padding_overlay
 from visuals.formulas import fmt
 
 
@@ -32,7 +32,7 @@ def _boxes(cells: list[tuple[int, int]], axis: str, color: str, width: float = 3
 def _grid_trace(values: np.ndarray, signed: bool, origin: tuple[int, int], axis: str) -> dict:
     """A heat map whose axes count from `origin` (row, col), so labels are real coordinates."""
     rows, cols = values.shape
-    zmin, zmax = _symmetric_range(values) if signed else (float(np.nanmin(values)), float(np.nanmax(values)))
+    zmin, zmax = symmetric_range(values) if signed else (float(np.nanmin(values)), float(np.nanmax(values)))
     trace = {"type": "heatmap", "z": values, "x": np.arange(cols) + origin[1], "y": np.arange(rows) + origin[0],
              "zmin": zmin, "zmax": zmax, "showscale": False, "xaxis": f"x{axis}", "yaxis": f"y{axis}",
              "colorscale": colors.DIVERGING if signed else colors.GRAY, "xgap": 1, "ygap": 1,

@@ -15,7 +15,7 @@ import numpy as np
 
 from visuals import colors
 from visuals.formulas import fmt
-from visuals.heatmaps import TEXT_LIMIT
+from visuals.heatmaps import TEXT_LIMIT, symmetric_range, value_range
 from visuals.raster import colorize
 
 
@@ -74,20 +74,6 @@ def _tile_payload(tile: Tile) -> dict:
     if tile.values is not None:
         out["values"] = _b64(np.asarray(tile.values, dtype="<f8"))
     return out
-
-
-def symmetric_range(values: np.ndarray) -> tuple[float, float]:
-    """(-m, m), m the largest finite magnitude (1 when all are zero or none is finite)."""
-    finite = np.abs(values[np.isfinite(values)]) if np.size(values) else np.zeros(0)
-    m = float(finite.max()) if finite.size else 0.0
-    return (-m, m) if m > 0 else (-1.0, 1.0)
-
-
-def value_range(values: np.ndarray) -> tuple[float, float]:
-    """(min, max) of the finite values, widened to (lo, lo + 1) when flat."""
-    finite = values[np.isfinite(values)] if np.size(values) else np.zeros(0)
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
 def heat_row(title: str, stack: np.ndarray, captions: list[str] | None = None, *,

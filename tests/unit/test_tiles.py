@@ -4,7 +4,7 @@ import base64
 
 import numpy as np
 
-from visuals import colors, tiles
+from visuals import colors, heatmaps, tiles
 from visuals.raster import colorize
 
 
@@ -26,9 +26,9 @@ def test_own_range_row_scales_each_tile_alone():
 
 
 def test_flat_and_empty_ranges_stay_drawable():
-    assert tiles.symmetric_range(np.zeros((2, 2))) == (-1.0, 1.0)
-    assert tiles.value_range(np.full((2, 2), 3.0)) == (3.0, 4.0)
-    assert tiles.value_range(np.array([np.nan, np.inf])) == (0.0, 1.0)
+    assert heatmaps.symmetric_range(np.zeros((2, 2))) == (-1.0, 1.0)
+    assert heatmaps.value_range(np.full((2, 2), 3.0)) == (3.0, 4.0)
+    assert heatmaps.value_range(np.array([np.nan, np.inf])) == (0.0, 1.0)
 
 
 def test_image_row_turns_gray_and_rgb_into_opaque_pixels():
