@@ -259,8 +259,9 @@ def share_params() -> list[share.Param]:
 def explorer() -> None:
     """The network, its settings and the open tab. A fragment: a change reruns only this part (not
     the navigation or the sidebar), and only the open tab's content runs (ui.lazy)."""
-    keep(p.key for p in share_params() if p.key in TAB_WIDGETS or p.key.startswith(TAB_WIDGET_PREFIXES))
-    share.share_popover(share_params())
+    params = share_params()
+    keep(p.key for p in params if p.key in TAB_WIDGETS or p.key.startswith(TAB_WIDGET_PREFIXES))
+    share.share_popover(params)
     graph = None
     with guarded():
         key, size, width, overrides = choose_network()

@@ -49,6 +49,13 @@ function decode(text) {  // base64 -> bytes
 
 const CELL = 48;  // canvas pixels per cell when the values are written in (scaled to the tile's width)
 const FONT = 15;  // canvas pixels; a number wider than its cell is written smaller
+function writeFitted(ctx, text, x, y, cell, size) {  // centred in the cell, smaller if it is too wide
+  ctx.font = size + 'px "Source Sans", sans-serif';
+  const wide = ctx.measureText(text).width;
+  if (wide > cell - 6) ctx.font = Math.max(7, Math.floor(size * (cell - 6) / wide)) + 'px "Source Sans", sans-serif';
+  ctx.fillText(text, x + cell / 2, y + cell / 2);
+}
+
 function drawNumbers(canvas, tile, rgba) {  // a small map: each cell its colour and its number
   canvas.width = tile.w * CELL;
   canvas.height = tile.h * CELL;
@@ -62,10 +69,7 @@ function drawNumbers(canvas, tile, rgba) {  // a small map: each cell its colour
     ctx.fillStyle = 'rgb(' + r + ',' + g + ',' + b + ')';
     ctx.fillRect(x, y, CELL, CELL);
     ctx.fillStyle = 0.299 * r + 0.587 * g + 0.114 * b < 128 ? '#ffffff' : '#262730';  // readable on the cell
-    ctx.font = FONT + 'px "Source Sans", sans-serif';
-    const wide = ctx.measureText(tile.texts[i]).width;
-    if (wide > CELL - 6) ctx.font = Math.max(7, Math.floor(FONT * (CELL - 6) / wide)) + 'px "Source Sans", sans-serif';
-    ctx.fillText(tile.texts[i], x + CELL / 2, y + CELL / 2);
+    writeFitted(ctx, tile.texts[i], x, y, CELL, FONT);
   }
 }
 
@@ -96,10 +100,7 @@ function drawCells(canvas, tile, rgba, scale) {
     if (text) {
       const dark = c.mask && c.mask[k] ? false : 0.299 * r + 0.587 * g + 0.114 * b < 128;
       ctx.fillStyle = dark ? '#ffffff' : '#262730';
-      ctx.font = font + 'px "Source Sans", sans-serif';
-      const wide = ctx.measureText(text).width;
-      if (wide > cell - 6) ctx.font = Math.max(7, Math.floor(font * (cell - 6) / wide)) + 'px "Source Sans", sans-serif';
-      ctx.fillText(text, x + cell / 2, y + cell / 2);
+      writeFitted(ctx, text, x, y, cell, font);
     }
   }
   for (const [r0, c0, r1, c1, color, width] of c.boxes || []) {
