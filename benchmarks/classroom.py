@@ -33,7 +33,7 @@ from pathlib import Path
 
 from benchmarks.servers import PeakRss, replica_of, replicas, route_cookie
 from benchmarks.st_client import StreamlitClient
-from engine import training
+from engine.learn import training
 from ui.i18n import translate
 
 # (page URL path, ((widget key, value in even rounds, value in odd rounds), ...))

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from engine.conv import conv2d  # noqa: E402
+from engine.ops.conv import conv2d  # noqa: E402
 
 CASES = {
     "A": ((1, 256, 256, 3), (3, 3, 3, 8), "same", 400),

@@ -3,7 +3,7 @@
 Trains the notes' MNIST CNN (Conv 32-64-64 with pooling, Dense 64; RMSprop as in the notes) on
 the embedded MNIST subset (4,000 training digits, validated on the other 1,000), 5 epochs,
 batch 64, seed 0:
-  * app: engine.training.TrainingJob (background thread, tf.data pipeline, live-progress callback)
+  * app: engine.learn.training.TrainingJob (background thread, tf.data pipeline, live-progress callback)
   * plain: the same model built with the same seed, compiled the same way, then
     model.fit(x, y, validation_data=..., verbose=0) on NumPy arrays.
 The two runs alternate (plain, app, app, plain) after a short warm-up so neither pays TensorFlow's
@@ -21,7 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from engine import datasets, models, training  # noqa: E402
+from engine.data import datasets  # noqa: E402
+from engine.learn import models, training  # noqa: E402
 
 EPOCHS, BATCH, SEED = 5, 64, 0
 SETTINGS = training.TrainSettings(optimizer="rmsprop", learning_rate=0.001, batch_size=BATCH, epochs=EPOCHS,

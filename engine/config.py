@@ -34,7 +34,7 @@ MAX_PARAMS = _env_int("MAX_PARAMS", 3_000_000, 1_000, 100_000_000)  # parameters
 MAX_CONCURRENT_JOBS = _env_int("MAX_CONCURRENT_JOBS", 2, 1, 64)  # training jobs on the server
 MAX_QUEUED_JOBS = _env_int("MAX_QUEUED_JOBS", 40, 0, 10_000)  # jobs waiting for a slot; more get "busy"
 MAX_TRAIN_SECONDS = _env_number("MAX_TRAIN_SECONDS", 900.0, 5.0, 86_400.0)  # one job's wall time
-# worker processes that train (engine.workers; 0 = in the server's own threads), the memory one may
+# worker processes that train (engine.learn.workers; 0 = in the server's own threads), the memory one may
 # use (MiB) before it is stopped, and the jobs one runs before a fresh one replaces it
 TRAIN_WORKERS = _env_int("TRAIN_WORKERS", MAX_CONCURRENT_JOBS, 0, 64)
 WORKER_MEMORY_MB = _env_int("WORKER_MEMORY_MB", 1500, 200, 1_000_000)

@@ -3,7 +3,7 @@ models layer by layer (output shape, parameters, multiply-adds, receptive field 
 each), the inception / residual / SE blocks drawn with the tensor shape on every arrow, and the two
 classic savings (stacked 3×3 against one 5×5; a 1×1 reduction before a big kernel).
 
-Thin page: widgets -> engine.architectures (every number) -> visuals.architecture_diagrams.
+Thin page: widgets -> engine.shapes.architectures (every number) -> visuals.architecture_diagrams.
 No TensorFlow here; the engine's numbers are checked against Keras in tests/unit.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from engine import architectures as arch
 from engine.errors import EngineError
+from engine.shapes import architectures as arch
 from ui.lazy import keep, lazy_tabs
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import LANGUAGES, labeler, t, translate

@@ -1,15 +1,15 @@
 """How a CNN learns: backpropagation through the forward page's small network, number by number.
 
-One image and its true class go forward (engine.forward), the loss -log p_y is taken, and the
-gradient runs backwards through every stage (engine.backward): each stage's gradient drawn in the
+One image and its true class go forward (engine.lessons.forward), the loss -log p_y is taken, and the
+gradient runs backwards through every stage (engine.ops.backward): each stage's gradient drawn in the
 forward page's order reversed, any cell's arithmetic opened, each kernel beside its gradient, the
-notes' formulas with the live numbers, one learning step (SGD or Adam, engine.optimizers) on every
+notes' formulas with the live numbers, one learning step (SGD or Adam, engine.ops.optimizers) on every
 weight and N steps with the loss curve, and a finite-difference check of one weight.
 
 Weights: the forward page's hand-made network (Sobel/Laplacian filters and a template or seeded
 random dense layer), or a trained Keras model put in st.session_state["trained_model"] by the
-training studio (read by engine.forward without importing TensorFlow here).
-Thin page: widgets -> engine.forward / engine.backward -> visuals.
+training studio (read by engine.lessons.forward without importing TensorFlow here).
+Thin page: widgets -> engine.lessons.forward / engine.ops.backward -> visuals.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import backward, forward
 from engine.errors import EngineError
+from engine.lessons import backprop, forward
+from engine.ops import backward
 from ui import network_input as net, present, share
 from ui.feedback import guarded
 from ui.heat_table import number_tables, show_heatmap
@@ -44,7 +45,7 @@ H_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 # ------------------------------------------------------------------ the loss and the output layer
 
 
-def loss_section(stages, grads: backward.NetworkGrads, names: list[str]) -> None:
+def loss_section(stages, grads: backprop.NetworkGrads, names: list[str]) -> None:
     st.subheader(t("bp.loss_heading"))
     p, y = grads.probs, grads.label
     top = int(np.argmax(p))
@@ -86,7 +87,7 @@ def grad_card(stage: forward.Stage, grad: np.ndarray, names: list[str], nxt: for
             st.caption(t("bp.routing_note", nonzero=int(np.count_nonzero(grad)), total=grad.size))
 
 
-def backward_overview(stages, grads: backward.NetworkGrads, names: list[str]) -> None:
+def backward_overview(stages, grads: backprop.NetworkGrads, names: list[str]) -> None:
     """Every stage's gradient dL/d(stage), from the probabilities back to the input."""
     st.subheader(t("bp.stages_heading"))
     st.caption(t("bp.stages_intro"))
@@ -99,7 +100,7 @@ def backward_overview(stages, grads: backward.NetworkGrads, names: list[str]) ->
                 grad_card(stage, grads.stage_grads[stage.index], names, nxt)
 
 
-def kernels_section(stages, grads: backward.NetworkGrads) -> None:
+def kernels_section(stages, grads: backprop.NetworkGrads) -> None:
     """Each filter of the first conv beside its gradient (one input channel)."""
     conv_stage = next((s for s in stages if s.kind == "conv"), None)
     if conv_stage is None:
@@ -151,7 +152,7 @@ def choose_cell(stage: forward.Stage, grad: np.ndarray, names: list[str]) -> tup
 
 
 @st.fragment
-def inspector(stages, grads: backward.NetworkGrads, names: list[str]) -> None:
+def inspector(stages, grads: backprop.NetworkGrads, names: list[str]) -> None:
     with guarded():
         inspect_cell(stages, grads, names)
 
@@ -166,7 +167,7 @@ def inspect_cell(stages, grads, names) -> None:
                          key="bp_stage")
     stage = stages[int(index)]
     pos = choose_cell(stage, grads.stage_grads[stage.index], names)
-    trace = backward.stage_grad_trace(stages, grads, stage.index, pos)
+    trace = backprop.stage_grad_trace(stages, grads, stage.index, pos)
     nxt = stages[stage.index + 1] if stage.index + 1 < len(stages) else None
     st.code(trace_text(trace, pos, nxt), language=None, wrap_lines=True)
     st.caption(t(f"bp.rule.{rule_key(trace, nxt)}"))
@@ -174,29 +175,29 @@ def inspect_cell(stages, grads, names) -> None:
 
 
 def rule_key(trace, nxt) -> str:
-    if isinstance(trace, backward.ElementGradTrace):
+    if isinstance(trace, backprop.ElementGradTrace):
         return nxt.kind if nxt.kind in ("relu", "scale", "batchnorm", "global_pool") else "activation"
-    return {backward.OutputGradTrace: "output", backward.SoftmaxGradTrace: "softmax",
+    return {backprop.OutputGradTrace: "output", backprop.SoftmaxGradTrace: "softmax",
             backward.InputGradTrace: "conv", backward.PoolGradTrace: f"pool_{getattr(trace, 'mode', 'max')}",
-            backward.DenseInputGradTrace: "dense", backward.FlattenGradTrace: "flatten"}[type(trace)]
+            backprop.DenseInputGradTrace: "dense", backprop.FlattenGradTrace: "flatten"}[type(trace)]
 
 
 def trace_text(trace, pos, nxt) -> str:
     """The arithmetic of one gradient cell, as the engine's trace gives it."""
     cell = ", ".join(str(p) for p in pos)
     lhs = f"∂L/∂a[{cell}]"
-    if isinstance(trace, backward.OutputGradTrace):
+    if isinstance(trace, backprop.OutputGradTrace):
         return f"∂L/∂p[{trace.unit}] = −y/p = −{fmt(trace.y)} / {fmt(trace.p, 6)} = {fmt(trace.result)}"
-    if isinstance(trace, backward.SoftmaxGradTrace):
+    if isinstance(trace, backprop.SoftmaxGradTrace):
         k = trace.unit
         chain = products_sum(trace.upstream, trace.jacobian, trace.chain_total, max_terms=12)
         return (f"∂L/∂z[{k}] = p[{k}] − y[{k}] = {fmt(trace.p, 6)} − {fmt(trace.y)} = {fmt(trace.result)}\n"
                 f"Σⱼ ∂L/∂pⱼ · ∂pⱼ/∂z[{k}] = {chain}")
-    if isinstance(trace, backward.ElementGradTrace):
+    if isinstance(trace, backprop.ElementGradTrace):
         return f"{lhs} = {fmt(trace.upstream)} × {fmt(trace.derivative, 6)} = {fmt(trace.result)}   (x = {fmt(trace.x)})"
-    if isinstance(trace, backward.FlattenGradTrace):
+    if isinstance(trace, backprop.FlattenGradTrace):
         return f"{lhs} = ∂L/∂flat[{trace.index}] = {fmt(trace.result)}"
-    if isinstance(trace, backward.DenseInputGradTrace):
+    if isinstance(trace, backprop.DenseInputGradTrace):
         return f"{lhs} = Σᵤ W[{trace.index}, u] · δ[u] = " + products_sum(trace.weights, trace.upstream, trace.total,
                                                                           max_terms=12)
     if isinstance(trace, backward.PoolGradTrace):
@@ -217,7 +218,7 @@ def trace_text(trace, pos, nxt) -> str:
 
 
 @st.fragment
-def weight_inspector(stages, grads: backward.NetworkGrads) -> None:
+def weight_inspector(stages, grads: backprop.NetworkGrads) -> None:
     with guarded():
         inspect_weight(stages, grads)
 
@@ -261,7 +262,7 @@ def inspect_weight(stages, grads) -> None:
                              "bp_wd")
         with cols[1]:
             u = index_slider(t("bp.dense_unit"), w.shape[1], grads.label, "bp_wu")
-        tr = backward.dense_weight_trace(stages, grads, dense_stage.index - 1, d, u)
+        tr = backprop.dense_weight_trace(stages, grads, dense_stage.index - 1, d, u)
         st.code(f"∂L/∂W[{d},{u}] = a[{d}] · δ[{u}] = {fmt(tr.activation)} × {fmt(tr.delta)} = {fmt(tr.result)}\n"
                 f"∂L/∂b[{u}] = δ[{u}] = {fmt(tr.delta)}", language=None, wrap_lines=True)
         st.caption(t("bp.dense_weight_note"))
@@ -327,8 +328,8 @@ def learning_body(image, steps, label) -> None:
     st.subheader(t("bp.learn_heading"))
     st.caption(t("bp.learn_intro"))
     name, lr, count = optimizer_settings()
-    factory = backward.make_optimizer(name, lr)
-    run = backward.descend(image, steps, label, factory, count)
+    factory = backprop.make_optimizer(name, lr)
+    run = backprop.descend(image, steps, label, factory, count)
     notes = st.container()  # always drawn: a divergence notice does not shift the charts
     done = run.losses.size - 1
     c1, c2, c3 = st.columns(3)
@@ -356,11 +357,11 @@ def learning_body(image, steps, label) -> None:
         st.caption(t("bp.filters_note"))
 
 
-def first_step_table(steps, run: backward.Descent, name: str) -> None:
+def first_step_table(steps, run: backprop.Descent, name: str) -> None:
     """Step 1 on the first filter's weights (one input channel): w, g, the optimizer's quantities, update."""
     if not run.records or run.kernels is None:
         return
-    key = backward.trainable(steps)[0]
+    key = backprop.trainable(steps)[0]
     if steps[key[0]].kind != "conv" or key[1] != "kernel":
         return
     rec = run.records[0]
@@ -387,7 +388,7 @@ def first_step_table(steps, run: backward.Descent, name: str) -> None:
 
 def param_label(steps, key: tuple[int, str]) -> str:
     step = steps[key[0]]
-    shape = " × ".join(str(n) for n in np.shape(backward._param(step, key[1])))
+    shape = " × ".join(str(n) for n in np.shape(backprop.param_value(step, key[1])))
     return t("bp.param_label", layer=t(f"forward.kinds.{step.kind}"), name=t(f"bp.param_names.{key[1]}"),
              shape=shape, index=key[0] + 1)
 
@@ -401,19 +402,19 @@ def gradient_check(image, steps, label) -> None:
 def check_body(image, steps, label) -> None:
     st.subheader(t("bp.check_heading"))
     st.caption(t("bp.check_intro"))
-    params = backward.trainable(steps)
+    params = backprop.trainable(steps)
     codes = [f"{i}.{name}" for i, name in params]
     labels = {code: param_label(steps, key) for code, key in zip(codes, params)}
     cols = st.columns(3)
     code = cols[0].selectbox(t("bp.check_param"), codes, format_func=labels.__getitem__, key="bp_check_param")
     key = params[codes.index(code)]
-    shape = np.shape(backward._param(steps[key[0]], key[1]))
+    shape = np.shape(backprop.param_value(steps[key[0]], key[1]))
     size = int(np.prod(shape))
     with cols[1]:
         flat = index_slider(t("bp.check_index"), size, 0, "bp_check_index")
     h = cols[2].select_slider(t("bp.check_h"), H_OPTIONS, value=1e-5, format_func=lambda v: f"{v:g}", key="bp_check_h")
     index = tuple(int(v) for v in np.unravel_index(flat, shape))
-    res = backward.gradient_check(image, steps, label, key[0], key[1], index, float(h))
+    res = backprop.gradient_check(image, steps, label, key[0], key[1], index, float(h))
     where = ", ".join(str(v) for v in index)
     st.code(f"w = {key[1]}[{where}]\n"
             f"∂L/∂w (backprop) = {fmt(res.analytic, 8)}\n"
@@ -478,7 +479,7 @@ with controls:
         stages = forward.run(image, steps)
         if label >= stages[-1].values.size:  # a trained model with fewer classes than the image's source
             raise EngineError("bad_label", label=label, classes=stages[-1].values.size)
-        grads = backward.network_backward(stages, label)
+        grads = backprop.network_backward(stages, label)
     with share_slot:
         share.share_popover(share_params() if trained is None else input_params())
     if grads is None:

@@ -3,7 +3,7 @@ gamma and beta at work, moving statistics over training steps, training vs infer
 parameter counts, and the same small CNN trained with and without BatchNormalization.
 
 Thin page: widgets -> engine (bn_lab, batchnorm, layers, bn_compare) -> visuals.batchnorm.
-Never imports TensorFlow itself: engine.bn_compare imports Keras only when the comparison
+Never imports TensorFlow itself: engine.learn.batchnorm_comparison imports Keras only when the comparison
 runs (tests/app/test_batchnorm_page.py checks).
 """
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import bn_compare, bn_lab, kernels, layers, workers
-from engine.batchnorm import batchnorm_param_count
+from engine.learn import batchnorm_comparison, workers
+from engine.lessons import batchnorm_batches
+from engine.ops import kernels
+from engine.ops.batchnorm import batchnorm_param_count
+from engine.shapes import layers
 from ui.feedback import guarded
 from ui.heat_table import number_tables
 from ui import present, share
@@ -31,31 +34,31 @@ NOTES_FILTERS = (256, 128, 64, 32, 16)  # the course notes' model: Conv2D -> Max
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_training(setup: bn_lab.BatchSetup, steps: int, gamma: tuple, beta: tuple, momentum: float,
-                    epsilon: float) -> bn_lab.Trajectory:
-    return bn_lab.run_training(setup, steps, np.array(gamma), np.array(beta), momentum, epsilon)
+def cached_training(setup: batchnorm_batches.BatchSetup, steps: int, gamma: tuple, beta: tuple, momentum: float,
+                    epsilon: float) -> batchnorm_batches.Trajectory:
+    return batchnorm_batches.run_training(setup, steps, np.array(gamma), np.array(beta), momentum, epsilon)
 
 
 # ---------------------------------------------------------------- controls
 
 
-def batch_controls() -> bn_lab.BatchSetup:
+def batch_controls() -> batchnorm_batches.BatchSetup:
     """Source, picture size, batch size, the conv layer's filters and ReLU."""
-    source = st.radio(t("bn.source"), bn_lab.SOURCES, format_func=labeler("bn.sources"),
+    source = st.radio(t("bn.source"), batchnorm_batches.SOURCES, format_func=labeler("bn.sources"),
                       key="bn_source", horizontal=True)
-    size = bn_lab.DIGIT_SIZE
+    size = batchnorm_batches.DIGIT_SIZE
     if source == "digit":
         st.caption(t("bn.digit_size"))
     else:
-        size = st.slider(t("bn.size"), *bn_lab.SIZES, 32, 4, key="bn_size")
+        size = st.slider(t("bn.size"), *batchnorm_batches.SIZES, 32, 4, key="bn_size")
     count = st.slider(t("bn.batch_size"), 2, 12, 8, key="bn_n")
     filters = st.pills(t("bn.filters"), FILTER_CHOICES, selection_mode="multi",
-                       default=list(bn_lab.DEFAULT_FILTERS), format_func=labeler("presets"), key="bn_filters", wrap=True)
-    if len(filters) > bn_lab.MAX_FILTERS:
-        st.caption(t("bn.too_many_filters", n=bn_lab.MAX_FILTERS))
-        filters = filters[:bn_lab.MAX_FILTERS]
+                       default=list(batchnorm_batches.DEFAULT_FILTERS), format_func=labeler("presets"), key="bn_filters", wrap=True)
+    if len(filters) > batchnorm_batches.MAX_FILTERS:
+        st.caption(t("bn.too_many_filters", n=batchnorm_batches.MAX_FILTERS))
+        filters = filters[:batchnorm_batches.MAX_FILTERS]
     relu = st.toggle(t("bn.relu"), value=False, key="bn_relu")
-    return bn_lab.BatchSetup(source, int(count), int(size), tuple(filters), relu)
+    return batchnorm_batches.BatchSetup(source, int(count), int(size), tuple(filters), relu)
 
 
 def bn_controls(filters: tuple[str, ...]) -> dict:
@@ -86,7 +89,7 @@ def per_channel(count: int, channel: int, value: float, rest: float) -> tuple:
 # ---------------------------------------------------------------- sections
 
 
-def show_batch(setup: bn_lab.BatchSetup, traj: bn_lab.Trajectory, shown, channel: int) -> None:
+def show_batch(setup: batchnorm_batches.BatchSetup, traj: batchnorm_batches.Trajectory, shown, channel: int) -> None:
     """The current batch, its feature maps of the chosen channel and their BN output."""
     st.subheader(t("bn.batch_heading"))
     n, h, w, c = traj.last_maps.shape
@@ -98,7 +101,7 @@ def show_batch(setup: bn_lab.BatchSetup, traj: bn_lab.Trajectory, shown, channel
                                    for i in range(n)])
 
 
-def show_channel_table(traj: bn_lab.Trajectory, filters: tuple[str, ...], gamma: tuple,
+def show_channel_table(traj: batchnorm_batches.Trajectory, filters: tuple[str, ...], gamma: tuple,
                        beta: tuple) -> None:
     """One row per channel: its batch statistics, moving statistics, gamma and beta."""
     rows = [{t("bn.col_channel"): f"{c}: {t(f'presets.{name}')}",
@@ -111,7 +114,7 @@ def show_channel_table(traj: bn_lab.Trajectory, filters: tuple[str, ...], gamma:
     st.caption(t("bn.per_channel_note"))
 
 
-def show_formulas(traj: bn_lab.Trajectory, shown, numbers: bn_lab.ChannelNumbers, bn: dict) -> None:
+def show_formulas(traj: batchnorm_batches.Trajectory, shown, numbers: batchnorm_batches.ChannelNumbers, bn: dict) -> None:
     """Mean and variance as sum / count, then x_hat and y, with this channel's numbers."""
     c, n = bn["channel"], numbers
     st.subheader(t("bn.channel_heading", n=c))
@@ -146,7 +149,7 @@ def show_formulas(traj: bn_lab.Trajectory, shown, numbers: bn_lab.ChannelNumbers
 def step_buttons() -> None:
     """Next batch, +10, +100 and reset; the step count lives in st.session_state[STEPS_KEY]."""
     def add(k: int) -> None:
-        st.session_state[STEPS_KEY] = min(st.session_state[STEPS_KEY] + k, bn_lab.MAX_STEPS)
+        st.session_state[STEPS_KEY] = min(st.session_state[STEPS_KEY] + k, batchnorm_batches.MAX_STEPS)
 
     def reset() -> None:
         st.session_state[STEPS_KEY] = 1
@@ -158,13 +161,13 @@ def step_buttons() -> None:
     cols[3].button(t("bn.reset"), key="bn_reset", on_click=reset, icon=":material/restart_alt:")
 
 
-def show_moving(traj: bn_lab.Trajectory, infer, bn: dict) -> None:
+def show_moving(traj: batchnorm_batches.Trajectory, infer, bn: dict) -> None:
     """Moving statistics vs each batch's, then the same batch in training and inference mode."""
     st.subheader(t("bn.moving_heading"))
     st.markdown(t("bn.moving_intro"))
     step_buttons()
     c, k = bn["channel"], len(traj.batch_means)
-    st.caption(t("bn.steps_done", k=k, max=bn_lab.MAX_STEPS))
+    st.caption(t("bn.steps_done", k=k, max=batchnorm_batches.MAX_STEPS))
     mom, one_minus = fmt(bn["momentum"]), fmt(1 - bn["momentum"])
     for name, moving, batch in (("mean", traj.moving_means, traj.batch_means),
                                 ("var", traj.moving_variances, traj.batch_variances)):
@@ -179,8 +182,8 @@ def show_moving(traj: bn_lab.Trajectory, infer, bn: dict) -> None:
     st.markdown(t("bn.modes_heading"))
     present.chart(st, viz.modes_figure(traj.last_result.output[..., c], infer.output[..., c],
                                      (t("bn.modes.train"), t("bn.modes.infer"))), key="bn_modes_fig")
-    train = bn_lab.channel_numbers(traj.last_maps, traj.last_result, c, True)
-    inferred = bn_lab.channel_numbers(traj.last_maps, infer, c, False)
+    train = batchnorm_batches.channel_numbers(traj.last_maps, traj.last_result, c, True)
+    inferred = batchnorm_batches.channel_numbers(traj.last_maps, infer, c, False)
     m = st.columns(4)
     m[0].metric(t("bn.metric_train_mean"), viz.stat(train.y[0]))
     m[1].metric(t("bn.metric_train_var"), viz.stat(train.y[1]))
@@ -218,14 +221,14 @@ def show_params(channels: int) -> None:
 # ---------------------------------------------------------------- with vs without BN
 
 
-def compare_controls() -> bn_compare.CompareSettings:
+def compare_controls() -> batchnorm_comparison.CompareSettings:
     c1, c2, c3 = st.columns(3)
-    dataset = c1.radio(t("bn.cmp_dataset"), bn_compare.DATASETS, format_func=labeler("bn.cmp_datasets"),
+    dataset = c1.radio(t("bn.cmp_dataset"), batchnorm_comparison.DATASETS, format_func=labeler("bn.cmp_datasets"),
                        key="bn_cmp_dataset", horizontal=True)
     samples = c1.slider(t("bn.cmp_samples"), 60, 1000, 300, 20, key="bn_cmp_samples")
     epochs = c2.slider(t("bn.cmp_epochs"), 1, 15, 5, key="bn_cmp_epochs")
     batch = c2.select_slider(t("bn.cmp_batch"), (8, 16, 32, 64), value=16, key="bn_cmp_batch")
-    optimizer = c3.radio(t("bn.cmp_optimizer"), bn_compare.OPTIMIZERS, format_func=labeler("bn.cmp_optimizers"),
+    optimizer = c3.radio(t("bn.cmp_optimizer"), batchnorm_comparison.OPTIMIZERS, format_func=labeler("bn.cmp_optimizers"),
                          key="bn_cmp_opt", horizontal=True)
     lr = c3.select_slider(t("bn.cmp_lr"), (0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5), value=0.05,
                           format_func=fmt, key="bn_cmp_lr")
@@ -233,11 +236,11 @@ def compare_controls() -> bn_compare.CompareSettings:
                         horizontal=True)
     scale = c2.toggle(t("bn.cmp_scale"), value=True, key="bn_cmp_scale")
     seed = c3.number_input(t("bn.cmp_seed"), 0, 9999, 0, key="bn_cmp_seed")
-    return bn_compare.CompareSettings(dataset, int(samples), int(epochs), int(batch), optimizer, float(lr),
+    return batchnorm_comparison.CompareSettings(dataset, int(samples), int(epochs), int(batch), optimizer, float(lr),
                                       float(momentum), bool(scale), int(seed))
 
 
-def run_compare(settings: bn_compare.CompareSettings) -> None:
+def run_compare(settings: batchnorm_comparison.CompareSettings) -> None:
     """Train both models with a progress bar; keep the result in the session."""
     bar = st.progress(0.0, text=t("bn.cmp_starting"))
 
@@ -245,12 +248,12 @@ def run_compare(settings: bn_compare.CompareSettings) -> None:
         bar.progress(done / total, text=t("bn.cmp_progress", done=done, total=total))
 
     try:
-        st.session_state[RESULT_KEY] = bn_compare.compare(settings, progress)
+        st.session_state[RESULT_KEY] = batchnorm_comparison.compare(settings, progress)
     finally:
         bar.empty()  # also when the run fails: the message replaces the bar
 
 
-def show_compare(result: bn_compare.CompareResult) -> None:
+def show_compare(result: batchnorm_comparison.CompareResult) -> None:
     """Loss curves side by side, final numbers and the parameter difference."""
     s = result.settings
     st.caption(t("bn.cmp_trained_on", train=result.train_count, val=result.val_count,
@@ -269,8 +272,8 @@ def show_compare(result: bn_compare.CompareResult) -> None:
              t("bn.col_frozen"): f"{h.params[2]:,}"}
             for name, h in ((t("bn.cmp_with"), with_bn), (t("bn.cmp_without"), without))]
     st.dataframe(rows, hide_index=True, key="bn_cmp_table")
-    added, _, frozen = batchnorm_param_count(sum(bn_compare.FILTERS))  # 4 and 2 per channel
-    st.caption(t("bn.cmp_params_note", c1=bn_compare.FILTERS[0], c2=bn_compare.FILTERS[1],
+    added, _, frozen = batchnorm_param_count(sum(batchnorm_comparison.FILTERS))  # 4 and 2 per channel
+    st.caption(t("bn.cmp_params_note", c1=batchnorm_comparison.FILTERS[0], c2=batchnorm_comparison.FILTERS[1],
                  total=added, frozen=frozen))
     st.caption(t("bn.cmp_val_note"))
 
@@ -296,9 +299,9 @@ def compare_section() -> None:
 
 def share_params() -> list[share.Param]:
     """What a share link of this page carries."""
-    return [share.choice("bn_source", bn_lab.SOURCES), share.whole("bn_size", *bn_lab.SIZES),
+    return [share.choice("bn_source", batchnorm_batches.SOURCES), share.whole("bn_size", *batchnorm_batches.SIZES),
             share.whole("bn_n", 2, 12), share.choices("bn_filters", FILTER_CHOICES), share.flag("bn_relu"),
-            share.whole("bn_channel", 0, bn_lab.MAX_FILTERS - 1), share.real("bn_gamma", -3.0, 3.0),
+            share.whole("bn_channel", 0, batchnorm_batches.MAX_FILTERS - 1), share.real("bn_gamma", -3.0, 3.0),
             share.real("bn_beta", -3.0, 3.0), share.choice("bn_momentum", MOMENTA),
             share.choice("bn_eps", EPSILONS), share.choice("bn_mode", ("train", "infer"))]
 
@@ -322,9 +325,9 @@ def inspector() -> None:
             beta = per_channel(C, bn["channel"], bn["beta"], 0.0)
             traj = cached_training(setup, st.session_state[STEPS_KEY], gamma, beta, bn["momentum"],
                                    bn["epsilon"])
-            infer = bn_lab.inference(traj, bn["epsilon"])
+            infer = batchnorm_batches.inference(traj, bn["epsilon"])
             shown = traj.last_result if bn["training"] else infer
-            numbers = bn_lab.channel_numbers(traj.last_maps, shown, bn["channel"], bn["training"])
+            numbers = batchnorm_batches.channel_numbers(traj.last_maps, shown, bn["channel"], bn["training"])
             show_batch(setup, traj, shown, bn["channel"])
             show_channel_table(traj, setup.filters, gamma, beta)
             show_formulas(traj, shown, numbers, bn)

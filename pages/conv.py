@@ -11,9 +11,12 @@ from contextlib import nullcontext
 import numpy as np
 import streamlit as st
 
-from engine import config, conv, datasets, images, kernels, layers, output_size
-from engine.activations import relu
+from engine import config
+from engine.data import datasets, images
 from engine.errors import EngineError
+from engine.ops import conv, kernels
+from engine.ops.activations import relu
+from engine.shapes import layers, output_size
 from ui.feedback import guarded, input_or_stop, show_engine_error, upload_limit_hint
 from ui.grid_editor import grid_editor
 from ui.i18n import LANGUAGES, formatter, labeler, t, translate

@@ -5,9 +5,9 @@ dot product, exp and sum).
 
 Weights: hand-made (Sobel x, Sobel y and Laplacian filters; a dense layer built from class
 averages, or seeded random) or, when another page put a trained Keras model in
-st.session_state["trained_model"], that model's weights (read by engine.forward without
+st.session_state["trained_model"], that model's weights (read by engine.lessons.forward without
 importing TensorFlow here).
-Thin page: widgets -> engine.forward (and the engine traces) -> visuals.
+Thin page: widgets -> engine.lessons.forward (and the engine traces) -> visuals.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import activations, conv, dense, forward, pooling
+from engine.lessons import forward
+from engine.ops import activations, conv, dense, pooling
 from ui.feedback import guarded
 from ui.heat_table import number_tables, show_heatmap
 from ui.tile_grid import draw_tiles

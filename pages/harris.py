@@ -5,14 +5,15 @@ E (sum of squared differences); approximate E with the structure matrix M built 
 gradients; score every pixel with R = det(M) - k trace(M)^2; classify flat / edge / corner and
 keep the local maxima as corners. Then the contrast: the gradients are convolutions with the
 Sobel filters, the kind of filter a CNN's first layer learns by itself.
-Thin page: widgets -> engine.harris (and engine.conv for the Sobel check) -> visuals. No TF.
+Thin page: widgets -> engine.ops.harris (and engine.ops.conv for the Sobel check) -> visuals. No TF.
 """
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from engine import conv, datasets, harris, images, kernels
+from engine.data import datasets, images
+from engine.ops import conv, harris, kernels
 from ui.feedback import guarded, input_or_stop
 from ui.heat_table import show_heatmap
 from ui import present, share

@@ -2,7 +2,7 @@
 surfaces, with every quantity of one step (gradient, moments, bias correction, update)
 written out from the optimizer's own records.
 
-Thin page: widgets -> engine.surfaces / engine.optimizers -> visuals.optimizers. Never imports
+Thin page: widgets -> engine.lessons.loss_surfaces / engine.ops.optimizers -> visuals.optimizers. Never imports
 TensorFlow (tests/app/test_optimizers_page.py checks).
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import surfaces
-from engine.surfaces import OPTIMIZER_CODES, OptimizerSettings, Surface
+from engine.lessons import loss_surfaces
+from engine.lessons.loss_surfaces import OPTIMIZER_CODES, OptimizerSettings, Surface
 from ui import present, share
 from ui.feedback import guarded
 from ui.i18n import labeler, t
@@ -28,10 +28,10 @@ GRID = 161  # points per side of the contour map
 
 
 def choose_surface() -> Surface:
-    name = st.selectbox(t("opt.surface"), surfaces.SURFACE_NAMES, format_func=labeler("opt.surfaces"),
-                        index=surfaces.SURFACE_NAMES.index("elongated"), key="opt_surface")
+    name = st.selectbox(t("opt.surface"), loss_surfaces.SURFACE_NAMES, format_func=labeler("opt.surfaces"),
+                        index=loss_surfaces.SURFACE_NAMES.index("elongated"), key="opt_surface")
     st.caption(t(f"opt.surface_notes.{name}"))
-    return surfaces.get_surface(name)
+    return loss_surfaces.get_surface(name)
 
 
 def start_point(surface: Surface) -> np.ndarray:
@@ -75,9 +75,9 @@ def hyperparameters() -> dict:
 
 
 def run_all(surface: Surface, codes: list[str], start: np.ndarray, steps: int,
-            rates: dict[str, float], hp: dict) -> dict[str, surfaces.Descent]:
+            rates: dict[str, float], hp: dict) -> dict[str, loss_surfaces.Descent]:
     """Every chosen optimizer from the same start for the same number of steps."""
-    return {code: surfaces.descend(surface, code, start, steps,
+    return {code: loss_surfaces.descend(surface, code, start, steps,
                                    OptimizerSettings(learning_rate=rates[code], **hp))
             for code in codes}
 
@@ -89,11 +89,11 @@ def names() -> dict[str, str]:
 @st.cache_resource(show_spinner=False)
 def contour_background(name: str) -> dict:
     """A surface's contour map (the same for every session; read-only, never changed by a page)."""
-    surface = surfaces.get_surface(name)
+    surface = loss_surfaces.get_surface(name)
     return viz.contour_background(*surface.grid(GRID), surface.log_contours)
 
 
-def show_paths(surface: Surface, runs: dict[str, surfaces.Descent], start: np.ndarray) -> None:
+def show_paths(surface: Surface, runs: dict[str, loss_surfaces.Descent], start: np.ndarray) -> None:
     """The contour map with every path, then a notice for each run that diverged."""
     xs, ys, z = surface.grid(GRID)
     label = names()
@@ -112,7 +112,7 @@ def show_paths(surface: Surface, runs: dict[str, surfaces.Descent], start: np.nd
                          done=len(run.path.records)), icon=":material/warning:")
 
 
-def show_summary(runs: dict[str, surfaces.Descent]) -> None:
+def show_summary(runs: dict[str, loss_surfaces.Descent]) -> None:
     """Where each run ended: point, loss, steps done, status."""
     label = names()
     rows = [{t("opt.col_optimizer"): label[code],
@@ -125,7 +125,7 @@ def show_summary(runs: dict[str, surfaces.Descent]) -> None:
     st.dataframe(rows, hide_index=True, key="opt_summary")
 
 
-def show_losses(surface: Surface, runs: dict[str, surfaces.Descent]) -> None:
+def show_losses(surface: Surface, runs: dict[str, loss_surfaces.Descent]) -> None:
     st.subheader(t("opt.loss_heading"))
     log_y = st.toggle(t("opt.log_loss"), value=True, key="opt_log_loss")
     fig = viz.loss_figure({c: r.losses for c, r in runs.items()}, names(), x_title=t("opt.step_axis"),
@@ -133,7 +133,7 @@ def show_losses(surface: Surface, runs: dict[str, surfaces.Descent]) -> None:
     present.chart(st, fig, key="opt_losses")
 
 
-def step_through(runs: dict[str, surfaces.Descent], hp: dict, rates: dict[str, float]) -> None:
+def step_through(runs: dict[str, loss_surfaces.Descent], hp: dict, rates: dict[str, float]) -> None:
     """One step of one optimizer: every quantity with its formula and the engine's numbers."""
     st.subheader(t("opt.step_heading"))
     codes = list(runs)
@@ -162,8 +162,8 @@ def bias_correction(surface: Surface, start: np.ndarray, hp: dict, lr: float) ->
     st.subheader(t("opt.bias_heading"))
     st.markdown(t("opt.bias_intro"))
     settings = OptimizerSettings(learning_rate=lr, **hp)
-    on = surfaces.descend(surface, "adam", start, FIRST_STEPS, settings, bias_correction=True)
-    off = surfaces.descend(surface, "adam", start, FIRST_STEPS, settings, bias_correction=False)
+    on = loss_surfaces.descend(surface, "adam", start, FIRST_STEPS, settings, bias_correction=True)
+    off = loss_surfaces.descend(surface, "adam", start, FIRST_STEPS, settings, bias_correction=False)
     names_pair = (t("opt.with_correction"), t("opt.without_correction"))
     c1, c2 = st.columns([1.3, 1])
     present.chart(c1, viz.step_size_figure(on.step_sizes, off.step_sizes, names_pair,
@@ -187,12 +187,12 @@ def surface_params(surface: Surface) -> list[share.Param]:
 
 def share_params() -> list[share.Param]:
     """What a share link of this page carries."""
-    params = [share.choice("opt_surface", surfaces.SURFACE_NAMES), share.choices("opt_show", OPTIMIZER_CODES),
+    params = [share.choice("opt_surface", loss_surfaces.SURFACE_NAMES), share.choices("opt_show", OPTIMIZER_CODES),
               share.flag("opt_own_lr"), share.real("opt_momentum", 0.0, 0.99), share.real("opt_rho", 0.0, 0.99),
               share.real("opt_beta1", 0.0, 0.99), share.choice("opt_beta2", BETA2_OPTIONS),
               share.choice("opt_eps", EPS_OPTIONS), share.flag("opt_log_loss")]
-    for name in surfaces.SURFACE_NAMES:
-        params += surface_params(surfaces.get_surface(name))
+    for name in loss_surfaces.SURFACE_NAMES:
+        params += surface_params(loss_surfaces.get_surface(name))
     return params
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import datasets, images, layers, output_size, pool_geometry, pooling
-from engine.activations import relu
+from engine.data import datasets, images
+from engine.lessons import pooling_windows
+from engine.ops import pooling
+from engine.ops.activations import relu
+from engine.shapes import layers, output_size
 from ui import conv_state, present, share
 from ui.feedback import guarded, input_or_stop
 from ui.heat_table import show_heatmap
@@ -41,7 +44,7 @@ def cached_photo(name: str, max_side: int) -> np.ndarray:
 
 
 def grid_values(name: str) -> np.ndarray:
-    return pool_geometry.ODD_GRID if name == "odd5" else datasets.GRIDS[name]
+    return pooling_windows.ODD_GRID if name == "odd5" else datasets.GRIDS[name]
 
 
 def choose_input() -> np.ndarray:
@@ -157,7 +160,7 @@ def show_layer_numbers(x: np.ndarray, hp: dict, pooled: np.ndarray) -> None:
 
 def show_maps(x: np.ndarray, hp: dict, pooled: np.ndarray) -> None:
     """Input with its window grid (padding, dropped cells) and the pooled map."""
-    counts, pads = pool_geometry.coverage(x.shape, hp["size"], hp["stride"], hp["padding"])
+    counts, pads = pooling_windows.coverage(x.shape, hp["size"], hp["stride"], hp["padding"])
     c1, c2 = st.columns(2)
     fig = pviz.coverage_figure(x, counts, pads, t("pool.input_title", h=x.shape[0], w=x.shape[1]),
                                (hp["size"],) * 2, (hp["stride"],) * 2, pooled.shape)
@@ -248,7 +251,7 @@ def shifted(x: np.ndarray, hp: dict) -> None:
     c1, c2 = st.columns(2)
     dy = c1.slider(t("pool.shift_rows"), -3, 3, 0, key="pool_dy")
     dx = c2.slider(t("pool.shift_cols"), -3, 3, 1, key="pool_dx")
-    eff = pool_geometry.shift_effect(x[..., None], dy, dx, hp["size"], hp["stride"], hp["padding"],
+    eff = pooling_windows.shift_effect(x[..., None], dy, dx, hp["size"], hp["stride"], hp["padding"],
                                      hp["mode"])
     m1, m2 = st.columns(2)
     m1.metric(t("pool.input_changed"), f"{eff.input_fraction:.0%}")

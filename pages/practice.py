@@ -3,7 +3,7 @@ gives every student the same problems (in their own language) with a self-check 
 teacher downloads the answer key in Korean or English.
 
 Thin page: ui.practice draws the form, the link, the answer key and the problems; every answer is
-engine.exercises'. A tampered link falls back to the defaults with the share links' message. The
+engine.lessons.exercises'. A tampered link falls back to the defaults with the share links' message. The
 Share button, as on every page, links the set in the page's language; the teacher form's own link
 carries no language, so each student reads the set in theirs.
 """

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import kernels, losses, naive
-from engine.activations import softmax_trace
-from engine.dropout import dropout
+from engine.lessons import naive_vs_stable
+from engine.ops import kernels, losses
+from engine.ops.activations import softmax_trace
+from engine.ops.dropout import dropout
 from ui import conv_state, present
 from ui import share
 from ui.feedback import guarded
@@ -66,7 +67,7 @@ def softmax_controls() -> tuple[str, np.ndarray, int]:
 def stable_table(z: np.ndarray) -> None:
     """The stable softmax step by step beside the naive one."""
     tr = softmax_trace(z)
-    nv = naive.naive_softmax(z)
+    nv = naive_vs_stable.naive_softmax(z)
     stable = formulas.softmax_columns(tr)
     table = pd.DataFrame({
         "k": list(range(z.size)),
@@ -80,13 +81,13 @@ def stable_table(z: np.ndarray) -> None:
             f"Σ exp(z − max) = {formulas.fmt(tr.total)}\n"
             f"{t('softmax.naive_sum')}: Σ exp(z) = {formulas.fmt(nv.total)}", language=None, wrap_lines=True)
     if nv.failed:
-        st.warning(t("softmax.overflow", limit=formulas.fmt(naive.FLOAT64_EXP_LIMIT, 2)))
+        st.warning(t("softmax.overflow", limit=formulas.fmt(naive_vs_stable.FLOAT64_EXP_LIMIT, 2)))
     else:
         st.caption(t("softmax.same_result"))
 
 
 def loss_numbers(mode: str, values: np.ndarray, true_class: int) -> None:
-    """Probabilities, the exact loss and what Keras reports, from engine.losses."""
+    """Probabilities, the exact loss and what Keras reports, from engine.ops.losses."""
     detail = losses.cross_entropy_detail(values, true_class, from_logits=(mode == "logits"))
     c1, c2 = st.columns([1.6, 1])
     labels = [str(k) for k in range(values.size)]

@@ -6,7 +6,7 @@ filters and the softmax of any test image, uploaded picture or drawing. Models c
 (.keras) and loaded back.
 
 Thin page: widgets -> engine (datasets, uploads, models, training) -> visuals.training. Training
-runs in a background thread owned by this session (engine.training.TrainingJob); a fragment that
+runs in a background thread owned by this session (engine.learn.training.TrainingJob); a fragment that
 reruns every config.POLL_SECONDS redraws its progress, so other widgets and sessions stay usable.
 Never imports TensorFlow (the engine does, inside its functions).
 """
@@ -18,8 +18,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import config, datasets, images, layers, models, training, uploads, workers
+from engine import config
+from engine.data import datasets, images, uploads
 from engine.errors import EngineError
+from engine.learn import models, training, workers
+from engine.shapes import layers
 from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
 from ui.heat_table import show_heatmap
 from ui.i18n import labeler, t

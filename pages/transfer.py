@@ -4,8 +4,8 @@ fine-tuning) and compare them: accuracy curves side by side, trainable and froze
 time per epoch. Cached ImageNet weights (~/.keras/models) are offered when present, never
 downloaded.
 
-Thin page: widgets -> engine.transfer -> visuals.transfer / visuals.training. The comparison runs
-as one background job of this session (engine.transfer.TransferJob, sharing the training
+Thin page: widgets -> engine.learn.transfer -> visuals.transfer / visuals.training. The comparison runs
+as one background job of this session (engine.learn.transfer.TransferJob, sharing the training
 studio's server-wide slots); a fragment polls its progress every config.POLL_SECONDS. The result
 stays in st.session_state. Never imports TensorFlow.
 """
@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import config, datasets, training, transfer, workers
+from engine import config
+from engine.data import datasets
 from engine.errors import EngineError
+from engine.learn import training, transfer, workers
 from ui.session_jobs import own
 from ui.feedback import guarded, show_engine_error
 from ui.i18n import current_language, labeler, t, translate

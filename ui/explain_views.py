@@ -5,7 +5,7 @@ Used by the training studio's "looking inside" (`section(lambda: result, picked)
 chosen there is offered first) and the transfer page (`transfer_section`: one of the three
 trained models). Everything is behind a lazy expander and lazy tabs; each tab is a fragment.
 Saliency and Grad-CAM run in the page (tens of milliseconds on the small models); occlusion
-and filter visualisation run as engine.explain.ExplainJob in the training queue (progress, Stop,
+and filter visualisation run as engine.learn.explain.ExplainJob in the training queue (progress, Stop,
 owned by the session), polled by their fragment. Never imports TensorFlow.
 """
 from __future__ import annotations
@@ -16,8 +16,10 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from engine import config, explain, images, models, training, uploads
+from engine import config
+from engine.data import images, uploads
 from engine.errors import EngineError
+from engine.learn import explain, models, training
 from ui import present
 from ui.feedback import guarded, show_engine_error, upload_limit_hint
 from ui.heat_table import show_heatmap

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import datasets, forward
+from engine.data import datasets
 from engine.errors import EngineError
+from engine.lessons import forward
 from ui.feedback import show_engine_error
 from ui.i18n import labeler, t
 

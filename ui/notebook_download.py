@@ -1,5 +1,5 @@
 """The training page's notebook download: the run behind a trained model as a zip with a Jupyter
-notebook, the same code as a .py script and the run's data (engine.notebook_export).
+notebook, the same code as a .py script and the run's data (engine.learn.notebook_export).
 
 `remember(job)` is called when a job starts: it keeps the job's Run (its data split, model spec,
 settings and the data source chosen at that moment) in the session, for the job and the model
@@ -12,7 +12,7 @@ from functools import partial
 
 import streamlit as st
 
-from engine import notebook_export, training
+from engine.learn import notebook_export, training
 from ui.i18n import current_language, t, translate
 
 RUNS_KEY = "train_notebook_runs"  # {job id: notebook_export.Run}

@@ -6,7 +6,7 @@ only when it is open does it run, inside an `st.fragment`, so answering reruns o
 (share.current_values, read on every run of the practice) feed "from my current settings", through
 PAGE_SETTINGS, which maps a page's widget keys to the exercise parameters they set.
 
-`exercise_card` shows one engine.exercises.Exercise: the question (texts from
+`exercise_card` shows one engine.lessons.exercises.Exercise: the question (texts from
 ui/locales/*/practice.toml, numbers formatted in), one input per answer, "check" and "show the
 solution"; a first wrong answer gets the hint, a second one the worked solution in numbers.
 The score lives in st.session_state[SCORE_KEY] per scope (a page, or a problem set).
@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from engine import exercises
-from engine.exercises import IMPOSSIBLE, Exercise
+from engine.lessons import exercises
+from engine.lessons.exercises import Exercise, IMPOSSIBLE
 from ui import share
 from ui.feedback import guarded
 from ui.i18n import LANGUAGES, current_language, labeler, t, translate
@@ -36,7 +36,7 @@ RECORDS_KEY = "prac_records"  # {card key: {"wrong": int, "right": bool, "shown"
 SET_PREFIX = "prac_set_"
 SET_DEFAULTS = {"count": 6, "level": 1, "seed": 2024}
 
-# a page's widget key -> the exercise parameter it sets (engine.exercises.generate's `settings`)
+# a page's widget key -> the exercise parameter it sets (engine.lessons.exercises.generate's `settings`)
 PAGE_SETTINGS = {
     "conv": {"conv_k": "kernel", "conv_sh": "stride", "conv_dil": "dilation", "conv_p": "padding"},
     "pool": {"pool_size": "size", "pool_stride": "stride", "pool_mode": "mode", "pool_padding": "padding"},

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from engine import datasets
+from engine.data import datasets
 from ui.i18n import LANG_STATE_KEY, t
 from ui.safe_text import markdown_text
 

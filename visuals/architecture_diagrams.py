@@ -1,7 +1,7 @@
 """Block diagrams of the architectures page: an inception module, a residual block or an SE block
 drawn as boxes (layers) and arrows (tensors), each arrow labelled with the shape it carries.
 
-Pure builder: the engine's nodes of one block (engine.architectures.Graph.block_nodes) and the
+Pure builder: the engine's nodes of one block (engine.shapes.architectures.Graph.block_nodes) and the
 already-translated kind labels in, a Plotly figure (a plain spec) out. Layout: a node sits one
 row below its deepest input; a branch opens a new column; a merge sits between its inputs; a
 skip connection that would cross the boxes of its own column runs down a lane on the right.

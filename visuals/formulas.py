@@ -56,7 +56,7 @@ GENERAL_OUTPUT_SIZE = r"O = \left\lfloor \frac{I + P_1 + P_2 - D(K-1) - 1}{S} \r
 def output_size_latex(axis, symbol: str) -> str:
     """One axis of the output-size formula with its numbers, as LaTeX.
 
-    `axis` is an engine.output_size.AxisOutput; the general form is GENERAL_OUTPUT_SIZE:
+    `axis` is an engine.shapes.output_size.AxisOutput; the general form is GENERAL_OUTPUT_SIZE:
     O = floor((I + P_before + P_after - D(K-1) - 1) / S) + 1.
     """
     # two aligned lines, so the formula fits a narrow column, a phone or a projector's large text

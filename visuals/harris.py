@@ -1,7 +1,7 @@
 """Figures and formula text for the Harris page: the neighbourhood of a pixel with its window,
 the flat / edge / corner map, the detected corners on the picture, and M with its numbers.
 
-Pure builders: arrays (and engine.harris results) in, Plotly figures or LaTeX strings out.
+Pure builders: arrays (and engine.ops.harris results) in, Plotly figures or LaTeX strings out.
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def response_figure(r: np.ndarray, title: str) -> go.Figure:
 
 
 def matrix_latex(point) -> str:
-    """M with its numbers at one pixel (an engine.harris.HarrisPoint)."""
+    """M with its numbers at one pixel (an engine.ops.harris.HarrisPoint)."""
     return (r"M = \begin{bmatrix} \sum w\,I_x^2 & \sum w\,I_x I_y \\ \sum w\,I_x I_y & \sum w\,I_y^2 "
             rf"\end{{bmatrix}} = \begin{{bmatrix}} {fmt(point.sxx)} & {fmt(point.sxy)} \\ "
             rf"{fmt(point.sxy)} & {fmt(point.syy)} \end{{bmatrix}}")

@@ -33,7 +33,7 @@ def coverage_figure(values: np.ndarray, counts: np.ndarray, pads, title: str,
     """The input (H, W) inside its padded frame: padding grey, cells no window reads in
     vermillion with a cross, every window outlined (dashed) when there are few.
 
-    counts: (Hp, Wp) windows per padded cell (engine.pool_geometry.coverage); pads:
+    counts: (Hp, Wp) windows per padded cell (engine.lessons.pooling_windows.coverage); pads:
     ((pt, pb), (pl, pr)); windows: (OH, OW) output size; axes count from -pt, -pl.
     """
     (pt, pb), (pl, pr) = pads

@@ -4,7 +4,7 @@ the input size, the filter width and one layer's filters; an override that break
 addition gives the translated message and the table of the unchanged network."""
 import pytest
 
-from engine import architectures as A
+from engine.shapes import architectures as A
 from tests.app.figure_data import chart, charts
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate

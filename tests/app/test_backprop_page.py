@@ -6,7 +6,9 @@ message while the page keeps working."""
 import numpy as np
 import pytest
 
-from engine import backward, datasets, forward
+from engine.data import datasets
+from engine.lessons import backprop, forward
+from engine.ops import backward
 from tests.app.figure_data import array, chart, chart_keys, drawn_keys, tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from tests.app.test_forward_page import fake_model, layer, template_stages
@@ -41,7 +43,7 @@ def engine(digit):
     image, label = digit
     stages = template_stages(image)
     steps = [s.step for s in stages[1:]]
-    return image, label, steps, stages, backward.network_backward(stages, label)
+    return image, label, steps, stages, backprop.network_backward(stages, label)
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -102,7 +104,7 @@ def test_every_stage_and_cell_can_be_explained(at, engine):
             at.selectbox(key=f"bp_unit_{index}").set_value(label).run()
         else:
             pos = (int(np.argmax(np.abs(grads.stage_grads[index]))),)
-        trace = backward.stage_grad_trace(stages, grads, index, pos)
+        trace = backprop.stage_grad_trace(stages, grads, index, pos)
         value = grads.stage_grads[index][pos]
         shown = shown_text(at)
         stage_label = at.selectbox(key="bp_stage").format_func(index).split(" · ")[0]
@@ -123,7 +125,7 @@ def test_kernel_and_dense_weight_gradients_are_written_out(at, engine):
     assert translate("en", "bp.weight_matches", value=fmt(grads.param_grads[2]["kernel"][0, 2, 0, 2])) in shown_text(at)
     at.slider(key="bp_wd").set_value(100)
     at.slider(key="bp_wu").set_value(3).run()
-    dt = backward.dense_weight_trace(stages, grads, 5, 100, 3)
+    dt = backprop.dense_weight_trace(stages, grads, 5, 100, 3)
     assert any(f"= {fmt(dt.activation)} × {fmt(dt.delta)} = {fmt(dt.result)}" in c for c in codes(at))
     assert dt.result == pytest.approx(grads.param_grads[6]["weights"][100, 3])
 
@@ -136,7 +138,7 @@ def test_learning_steps_show_the_engines_losses(name, lr, count, engine):
     at.number_input(key="bp_lr").set_value(lr)
     at.slider(key="bp_steps").set_value(count).run()
     assert_no_exception(at)
-    run = backward.descend(image, steps, label, backward.make_optimizer(name, lr), count)
+    run = backprop.descend(image, steps, label, backprop.make_optimizer(name, lr), count)
     assert metric(at, "bp.loss_before") == fmt(run.losses[0], 6)
     assert metric(at, "bp.loss_after_one") == fmt(run.losses[1], 6)
     assert metric(at, "bp.loss_after_n", n=count) == fmt(run.losses[-1], 6)
@@ -167,7 +169,7 @@ def test_gradient_check_shows_both_numbers_and_flags_a_relu_corner(engine):
     at.slider(key="bp_check_index").set_value(482 * 10 + 7)
     at.select_slider(key="bp_check_h").set_value(1e-4).run()
     assert_no_exception(at)
-    res = backward.gradient_check(image, steps, label, 5, "weights", (482, 7), 1e-4)
+    res = backprop.gradient_check(image, steps, label, 5, "weights", (482, 7), 1e-4)
     text = "\n".join(codes(at))
     assert fmt(res.analytic, 8) in text and fmt(res.numeric, 8) in text
     assert res.relative_error < 1e-6 and not at.info
@@ -175,7 +177,7 @@ def test_gradient_check_shows_both_numbers_and_flags_a_relu_corner(engine):
     at.selectbox(key="bp_check_param").set_value("1.bias").run()
     at.slider(key="bp_check_index").set_value(1)
     at.select_slider(key="bp_check_h").set_value(1e-5).run()
-    corner = backward.gradient_check(image, steps, label, 1, "bias", (1,), 1e-5)
+    corner = backprop.gradient_check(image, steps, label, 1, "bias", (1,), 1e-5)
     assert corner.kink
     assert translate("ko", "bp.check_kink", right=fmt(corner.right_slope, 6), left=fmt(corner.left_slope, 6)) \
         in shown_text(at)
@@ -201,7 +203,7 @@ def test_shapes_and_random_dense_layer(engine):
     assert_no_exception(at)
     image = datasets.shape_image("circle", datasets.ShapeOptions(size=28), seed=4)
     steps = forward.handmade_steps((28, 28, 1), 3, seed=2)
-    stages, grads = backward.gradients(image, steps, datasets.SHAPE_CLASSES.index("circle"))
+    stages, grads = backprop.gradients(image, steps, datasets.SHAPE_CLASSES.index("circle"))
     assert metric(at, "bp.loss") == fmt(grads.loss, 4)
     assert metric(at, "bp.true_class") == translate("en", "shapes.circle")
 
@@ -215,12 +217,12 @@ def test_a_trained_model_is_backpropagated(digit):
     at.radio(key="bp_weights").set_value("trained").run()
     assert_no_exception(at)
     steps = [forward.Step("scale", factor=1 / 255)] + forward.steps_from_keras(model)
-    stages, grads = backward.gradients(image, steps, label)
+    stages, grads = backprop.gradients(image, steps, label)
     assert metric(at, "bp.loss") == fmt(grads.loss, 4)
     assert sum(k.startswith("bp_grad_") for k in drawn_keys(at)) == len(stages)
     at.selectbox(key="bp_check_param").set_value("5.weights").run()  # the model's dense layer (after the added rescale)
     assert_no_exception(at)
-    res = backward.gradient_check(image, steps, label, 5, "weights", (0, 0), 1e-5)
+    res = backprop.gradient_check(image, steps, label, 5, "weights", (0, 0), 1e-5)
     assert fmt(res.analytic, 8) in "\n".join(codes(at))
 
 

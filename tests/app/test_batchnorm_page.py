@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import bn_lab, layers
-from engine.batchnorm import batchnorm_param_count
+from engine.lessons import batchnorm_batches
+from engine.ops.batchnorm import batchnorm_param_count
+from engine.shapes import layers
 from tests.app.figure_data import tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
@@ -18,7 +19,7 @@ from visuals.formulas import fmt
 
 PAGE = "pages/batchnorm.py"
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT = bn_lab.BatchSetup("photo", 8, 32, bn_lab.DEFAULT_FILTERS, False)
+DEFAULT = batchnorm_batches.BatchSetup("photo", 8, 32, batchnorm_batches.DEFAULT_FILTERS, False)
 
 
 def metric(at, key, lang="en"):
@@ -30,7 +31,7 @@ def trajectory(setup=DEFAULT, steps=1, channel=0, gamma=1.0, beta=0.0, momentum=
     c = len(setup.filters)
     g = np.array([gamma if i == channel else 1.0 for i in range(c)])
     b = np.array([beta if i == channel else 0.0 for i in range(c)])
-    return bn_lab.run_training(setup, steps, g, b, momentum, epsilon)
+    return batchnorm_batches.run_training(setup, steps, g, b, momentum, epsilon)
 
 
 def latex(at):
@@ -39,7 +40,7 @@ def latex(at):
 
 def assert_training_numbers(at, traj, channel=0):
     """The written-out mean/variance and the x_hat metrics are the engine's."""
-    n = bn_lab.channel_numbers(traj.last_maps, traj.last_result, channel, True)
+    n = batchnorm_batches.channel_numbers(traj.last_maps, traj.last_result, channel, True)
     text = latex(at)
     assert rf"\frac{{{fmt(n.total, 4)}}}{{{n.count}}} = {fmt(n.used_mean, 6)}" in text
     assert rf"\frac{{{fmt(n.squared_deviations, 4)}}}{{{n.count}}} = {fmt(n.used_variance, 6)}" in text
@@ -55,7 +56,7 @@ def test_page_renders_in_both_languages_with_the_engine_numbers(lang):
     assert page.title[0].value == translate(lang, "bn.heading")
     assert not page.error
     traj = trajectory()
-    n = bn_lab.channel_numbers(traj.last_maps, traj.last_result, 0, True)
+    n = batchnorm_batches.channel_numbers(traj.last_maps, traj.last_result, 0, True)
     assert rf"= {fmt(n.used_mean, 6)}" in latex(page)
     assert metric(page, "bn.metric_xhat_var", lang) == stat(n.x_hat[1])
     assert translate(lang, "bn.batch_shapes", n=8, s=32, h=30, w=30, c=3, m=7200) in shown_text(page)
@@ -77,11 +78,11 @@ def test_channel_table_is_the_engines(at):
 
 
 @pytest.mark.parametrize("change, setup", [
-    (("radio", "bn_source", "digit"), bn_lab.BatchSetup("digit", 8, 28, bn_lab.DEFAULT_FILTERS, False)),
-    (("radio", "bn_source", "shape"), bn_lab.BatchSetup("shape", 8, 32, bn_lab.DEFAULT_FILTERS, False)),
-    (("slider", "bn_size", 20), bn_lab.BatchSetup("photo", 8, 20, bn_lab.DEFAULT_FILTERS, False)),
-    (("slider", "bn_n", 3), bn_lab.BatchSetup("photo", 3, 32, bn_lab.DEFAULT_FILTERS, False)),
-    (("button_group", "bn_filters", ["sharpen", "emboss"]), bn_lab.BatchSetup("photo", 8, 32, ("sharpen", "emboss"))),
+    (("radio", "bn_source", "digit"), batchnorm_batches.BatchSetup("digit", 8, 28, batchnorm_batches.DEFAULT_FILTERS, False)),
+    (("radio", "bn_source", "shape"), batchnorm_batches.BatchSetup("shape", 8, 32, batchnorm_batches.DEFAULT_FILTERS, False)),
+    (("slider", "bn_size", 20), batchnorm_batches.BatchSetup("photo", 8, 20, batchnorm_batches.DEFAULT_FILTERS, False)),
+    (("slider", "bn_n", 3), batchnorm_batches.BatchSetup("photo", 3, 32, batchnorm_batches.DEFAULT_FILTERS, False)),
+    (("button_group", "bn_filters", ["sharpen", "emboss"]), batchnorm_batches.BatchSetup("photo", 8, 32, ("sharpen", "emboss"))),
 ])
 def test_batch_controls_change_the_numbers(at, change, setup):
     before = latex(at)
@@ -97,7 +98,7 @@ def test_relu_changes_a_signed_channel(at):
     before = latex(at)
     at.toggle(key="bn_relu").set_value(True).run()
     assert latex(at) != before
-    assert_training_numbers(at, trajectory(bn_lab.BatchSetup("photo", 8, 32, bn_lab.DEFAULT_FILTERS, True),
+    assert_training_numbers(at, trajectory(batchnorm_batches.BatchSetup("photo", 8, 32, batchnorm_batches.DEFAULT_FILTERS, True),
                                            channel=1), channel=1)
 
 
@@ -107,7 +108,7 @@ def test_channel_gamma_and_beta(at):
     at.slider(key="bn_beta").set_value(-0.5).run()
     traj = trajectory(channel=2, gamma=2.0, beta=-0.5)
     assert_training_numbers(at, traj, channel=2)
-    n = bn_lab.channel_numbers(traj.last_maps, traj.last_result, 2, True)
+    n = batchnorm_batches.channel_numbers(traj.last_maps, traj.last_result, 2, True)
     assert metric(at, "bn.metric_y_mean") == "-0.5"
     assert n.y[1] == pytest.approx(4 * n.x_hat[1])  # gamma^2 times the variance of x_hat
     assert r"y_i = \gamma \hat x_i + \beta = 2 \cdot \hat x_i - 0.5" in latex(at)
@@ -121,7 +122,7 @@ def test_momentum_epsilon_and_the_step_buttons(at):
     assert at.session_state["bn_steps"] == 12
     traj = trajectory(steps=12, momentum=0.9, epsilon=0.1)
     assert_training_numbers(at, traj)
-    assert translate("en", "bn.steps_done", k=12, max=bn_lab.MAX_STEPS) in shown_text(at)
+    assert translate("en", "bn.steps_done", k=12, max=batchnorm_batches.MAX_STEPS) in shown_text(at)
     mean_line = (rf"\text{{moving mean}}_{{12}} = 0.9 \cdot {fmt(traj.moving_means[11, 0], 5)} + 0.1 \cdot "
                  rf"{fmt(traj.batch_means[11, 0], 5)} = {fmt(traj.moving_means[12, 0], 5)}")
     assert mean_line in latex(at)
@@ -135,15 +136,15 @@ def test_inference_mode_uses_the_moving_statistics(at):
     at.radio(key="bn_mode").set_value("infer").run()
     assert_no_exception(at)
     traj = trajectory(steps=101)
-    infer = bn_lab.inference(traj)
-    n = bn_lab.channel_numbers(traj.last_maps, infer, 0, False)
+    infer = batchnorm_batches.inference(traj)
+    n = batchnorm_batches.channel_numbers(traj.last_maps, infer, 0, False)
     assert translate("en", "bn.inference_uses", mean=fmt(n.used_mean, 6), var=fmt(n.used_variance, 6),
                      batch_mean=fmt(n.mean, 6)) in [m.value for m in at.markdown]
     assert rf"\frac{{x_i {minus(n.used_mean)}}}{{\sqrt{{{fmt(n.used_variance, 6)} + 0.001}}}}" in latex(at)
     assert translate("en", "bn.xhat_note_infer") in shown_text(at)
     assert n.used_mean == traj.state.moving_mean[0]
     assert metric(at, "bn.metric_y_mean") == stat(n.y[0]) == metric(at, "bn.metric_infer_mean")
-    train = bn_lab.channel_numbers(traj.last_maps, traj.last_result, 0, True)
+    train = batchnorm_batches.channel_numbers(traj.last_maps, traj.last_result, 0, True)
     assert metric(at, "bn.metric_train_var") == stat(train.y[1])
     assert metric(at, "bn.metric_infer_var") == stat(n.y[1]) != stat(train.y[1])
 
@@ -189,7 +190,7 @@ def test_with_and_without_bn_run_completes_and_is_kept(at):
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_a_busy_server_gives_the_translated_message(lang):
-    from engine.training import SLOTS
+    from engine.learn.training import SLOTS
 
     page = open_page(PAGE, lang=lang)
     taken = [h for h in (f"app-test-{i}" for i in range(SLOTS.limit)) if SLOTS.try_acquire(h)]

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import conv, datasets, images, kernels, output_size
+from engine.data import datasets, images
+from engine.ops import conv, kernels
+from engine.shapes import output_size
 from tests.app.figure_data import array, chart, chart_keys, chart_positions, charts, raster, raster_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import explain, models, training, transfer
+from engine.learn import explain, models, training, transfer
 from tests.app.figure_data import array, chart, chart_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from tests.app.test_training_page import train
@@ -210,7 +210,7 @@ def test_transfer_page_explains_a_nested_base(lang):
     assert_no_exception(at)
     open_tab(at, "gradcam", lang, "xt")
     assert at.session_state["xt_cam_layer"] == "base/b2"
-    task = transfer.make_task(__import__("engine.datasets", fromlist=["x"]).load_mnist(prefer_full=True), "digits", 2,
+    task = transfer.make_task(__import__("engine.data.datasets", fromlist=["x"]).load_mnist(prefer_full=True), "digits", 2,
                               10, 0)
     pixels = task.target.x_test[0]
     cls = int(np.argmax(models.predict(model, pixels[None])[0]))

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import conv, datasets, forward
+from engine.data import datasets
+from engine.lessons import forward
+from engine.ops import conv
 from tests.app.figure_data import array, chart, chart_keys, drawn_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate

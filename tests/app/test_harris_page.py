@@ -3,7 +3,8 @@ four-direction E, M, R, the classes and the corners shown are the engine's."""
 import numpy as np
 import pytest
 
-from engine import harris, images
+from engine.data import images
+from engine.ops import harris
 from tests.app.figure_data import array, chart
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
@@ -117,4 +118,4 @@ def test_shape_source_and_sobel_equivalence(at):
     assert not at.error
     prefix, suffix = translate("en", "harris.sobel_check").split("{diff}")
     text = next(m.value for m in at.markdown if m.value.startswith(prefix))
-    assert float(text[len(prefix):-len(suffix)]) < 1e-12  # Sobel conv (engine.conv) == gradients
+    assert float(text[len(prefix):-len(suffix)]) < 1e-12  # Sobel conv (engine.ops.conv) == gradients

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import models
+from engine.learn import models
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import surfaces as S
+from engine.lessons import loss_surfaces as S
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 from visuals.formulas import fmt

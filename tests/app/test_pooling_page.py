@@ -3,8 +3,10 @@ numbers are the engine's, and bad settings or cells give translated messages."""
 import numpy as np
 import pytest
 
-from engine import datasets, pool_geometry, pooling
-from engine.activations import relu
+from engine.data import datasets
+from engine.lessons import pooling_windows
+from engine.ops import pooling
+from engine.ops.activations import relu
 from tests.app.figure_data import array, chart, chart_positions
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
@@ -67,7 +69,7 @@ def test_odd_map_valid_drops_and_same_pads(at):
     assert len(fig["data"]) >= 2  # the dropped-cell layer is drawn
     at.radio(key="pool_padding").set_value("same").run()
     assert metric(at, "pool.output_shape") == "3 × 3 × 1"
-    expected = pooling.pool2d(pool_geometry.ODD_GRID[None, ..., None], 2, None, "same")[0, ..., 0]
+    expected = pooling.pool2d(pooling_windows.ODD_GRID[None, ..., None], 2, None, "same")[0, ..., 0]
     assert expected[2, 2] == 9  # the corner value 'valid' lost
     np.testing.assert_array_equal(array(chart(at, "pool_out_fig")["data"][0]["z"]), expected)
     assert translate("en", "pool.padding_legend", top=0, bottom=1, left=0, right=1) in shown_text(at)
@@ -106,11 +108,11 @@ def test_bad_cell_keeps_the_last_valid_grid(at):
 
 def test_shift_changes_are_the_engines(at):
     x = datasets.GRIDS["pool4"][..., None]
-    eff = pool_geometry.shift_effect(x, 0, 1, 2)
+    eff = pooling_windows.shift_effect(x, 0, 1, 2)
     assert metric(at, "pool.pooled_changed") == f"{eff.pooled_fraction:.0%}" == "75%"
     at.slider(key="pool_dx").set_value(0).run()
     at.slider(key="pool_dy").set_value(2).run()
-    eff = pool_geometry.shift_effect(x, 2, 0, 2)
+    eff = pooling_windows.shift_effect(x, 2, 0, 2)
     assert metric(at, "pool.pooled_changed") == f"{eff.pooled_fraction:.0%}"
     assert metric(at, "pool.input_changed") == f"{eff.input_fraction:.0%}"
     z = array(chart(at, "pool_shift_out")["data"][0]["z"])

@@ -1,12 +1,12 @@
 """AppTest: the practice view at the end of the lesson pages (right and wrong answers, the hint, the
 worked solution, the score) and the problem-set page (the link, the same problems from the link, a
-tampered link, the answer key in both languages). Every expected answer is read from engine.exercises
+tampered link, the answer key in both languages). Every expected answer is read from engine.lessons.exercises
 with the seed the page used."""
 from urllib.parse import parse_qsl
 
 import pytest
 
-from engine import exercises as ex
+from engine.lessons import exercises as ex
 from tests.app.helpers import assert_no_exception, open_link, open_page, shown_text
 from ui import practice
 from ui.i18n import translate

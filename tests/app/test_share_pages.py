@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import datasets, layers as layers_module, models
+from engine.data import datasets
+from engine.learn import models
+from engine.shapes import layers as layers_module
 from tests.app.helpers import assert_no_exception, open_link, page_params, shared_link
 from tests.app.test_forward_page import fake_model
 from ui import registry, share

@@ -3,9 +3,10 @@ changes the result, the shown numbers are the engine's, and bad cells give trans
 import numpy as np
 import pytest
 
-from engine import losses, naive
-from engine.activations import softmax_trace
-from engine.dropout import dropout
+from engine.lessons import naive_vs_stable
+from engine.ops import losses
+from engine.ops.activations import softmax_trace
+from engine.ops.dropout import dropout
 from tests.app.figure_data import array, chart
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
@@ -72,7 +73,7 @@ def test_huge_logits_overflow_only_the_naive_way(at):
     at.selectbox(key="sm_preset_logits").set_value("huge").run()
     assert_no_exception(at)
     z = np.array([1000.0, 999.0, 998.0])
-    assert naive.naive_softmax(z).failed
+    assert naive_vs_stable.naive_softmax(z).failed
     table = softmax_table(at)
     assert list(table[translate("en", "softmax.col_naive_p")]) == ["NaN"] * 3
     assert list(table[translate("en", "softmax.col_naive_exp")]) == ["∞"] * 3

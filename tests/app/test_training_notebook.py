@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from engine import models, notebook_export as ne
+from engine.learn import models, notebook_export as ne
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from tests.app.test_training_page import CLASS_ZIP, metric, train
 from ui.i18n import translate

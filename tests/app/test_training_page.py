@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import layers, models, training
+from engine.learn import models, training
+from engine.shapes import layers
 from tests.app.figure_data import array, chart, chart_keys, tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from tests.files import make_zip

@@ -5,7 +5,7 @@ on disconnect or shutdown: it clears the session's resource caches."""
 import pytest
 from streamlit.runtime import caching
 
-from engine import training
+from engine.learn import training
 from tests.app.helpers import assert_no_exception, open_page
 from ui.i18n import translate
 

@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from engine import workers
+from engine.learn import workers
 from tests.app.helpers import assert_no_exception, open_page
 from tests.app.test_training_page import train
 from ui.i18n import translate

@@ -4,7 +4,7 @@ engine's result; the shapes task, the one-layer base, cached ImageNet files and 
 are checked too."""
 import pytest
 
-from engine import training, transfer
+from engine.learn import training, transfer
 from tests.app.figure_data import array, chart, tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate

@@ -4,7 +4,7 @@ block diagram draws the engine's tensor shapes."""
 import pytest
 from playwright.sync_api import expect
 
-from engine import architectures as A
+from engine.shapes import architectures as A
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import assert_no_error_elements, choose, open_app, press_slider, wait_idle
 from ui.i18n import translate

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from engine import backward, datasets, forward
+from engine.data import datasets
+from engine.lessons import backprop, forward
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import assert_no_error_elements, click_text, open_app, press_slider
 from ui.i18n import translate
@@ -37,13 +38,13 @@ def test_learning_steps_in_the_browser_show_the_engines_losses(page, app_url, la
     assert page.locator(".katex").count() >= 3
     assert_no_error_elements(page)
     image, label, steps = default_network()
-    _, grads = backward.gradients(image, steps, label)
+    _, grads = backprop.gradients(image, steps, label)
     expect(metric_value(page, translate(lang, "bp.loss"))).to_have_text(fmt(grads.loss, 4))
     press_slider(page, translate(lang, "bp.steps"), "End")  # 50 steps
-    run = backward.descend(image, steps, label, backward.make_optimizer("sgd", 0.01), 50)
+    run = backprop.descend(image, steps, label, backprop.make_optimizer("sgd", 0.01), 50)
     expect(metric_value(page, translate(lang, "bp.loss_after_n", n=50))).to_have_text(fmt(run.losses[-1], 6))
     click_text(page, translate(lang, "bp.optimizers.adam"))
-    run = backward.descend(image, steps, label, backward.make_optimizer("adam", 0.01), 50)
+    run = backprop.descend(image, steps, label, backprop.make_optimizer("adam", 0.01), 50)
     expect(metric_value(page, translate(lang, "bp.loss_after_n", n=50))).to_have_text(fmt(run.losses[-1], 6))
     assert_no_error_elements(page)
     page.set_viewport_size({"width": 1440, "height": 9000})

@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from benchmarks.st_client import StreamlitClient
-from engine import conv, images, kernels, output_size
+from engine.data import images
+from engine.ops import conv, kernels
+from engine.shapes import output_size
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app,
                                    press_slider, runs, wait_for_rerun)

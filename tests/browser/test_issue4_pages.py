@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from engine import datasets, forward, harris, losses
+from engine.data import datasets
+from engine.lessons import forward
+from engine.ops import harris, losses
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app, runs,
                                    wait_for_rerun)

@@ -3,8 +3,7 @@ without error elements, and their controls drive updates whose numbers are the e
 import pytest
 from playwright.sync_api import expect
 
-from engine import bn_lab
-from engine import surfaces as S
+from engine.lessons import batchnorm_batches, loss_surfaces as S
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import assert_no_error_elements, open_app, press_slider, runs, wait_for_rerun
 from ui.i18n import translate
@@ -71,13 +70,13 @@ def test_a_huge_learning_rate_stops_the_runs_with_a_notice(page, app_url):
 def test_next_batch_moves_the_inference_statistics(page, app_url):
     open_page(page, app_url, "bn", "ko")
     label = translate("ko", "bn.metric_infer_mean")
-    setup = bn_lab.BatchSetup()
+    setup = batchnorm_batches.BatchSetup()
     c = len(setup.filters)
     for steps in (1, 2, 12):
-        traj = bn_lab.run_training(setup, steps, [1.0] * c, [0.0] * c)
-        n = bn_lab.channel_numbers(traj.last_maps, bn_lab.inference(traj), 0, False)
+        traj = batchnorm_batches.run_training(setup, steps, [1.0] * c, [0.0] * c)
+        n = batchnorm_batches.channel_numbers(traj.last_maps, batchnorm_batches.inference(traj), 0, False)
         expect(metric_value(page, label)).to_have_text(stat(n.y[0]))
-        expect(page.get_by_text(translate("ko", "bn.steps_done", k=steps, max=bn_lab.MAX_STEPS))).to_be_visible()
+        expect(page.get_by_text(translate("ko", "bn.steps_done", k=steps, max=batchnorm_batches.MAX_STEPS))).to_be_visible()
         click_and_wait(page, translate("ko", "bn.next_batch") if steps == 1 else translate("ko", "bn.next_10"))
     assert_no_error_elements(page)
 

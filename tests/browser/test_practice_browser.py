@@ -1,10 +1,10 @@
 """Browser: a Korean student opens a teacher's problem-set link and solves every problem (the answers
-computed here with engine.exercises), sees the full score and no error; the same link at phone width
+computed here with engine.lessons.exercises), sees the full score and no error; the same link at phone width
 and in English."""
 import pytest
 from playwright.sync_api import expect
 
-from engine import exercises as ex
+from engine.lessons import exercises as ex
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import assert_no_error_elements, goto, open_app, runs, wait_for_rerun, wait_idle
 from ui import practice

@@ -3,7 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from engine import conv, datasets, kernels
+from engine.data import datasets
+from engine.ops import conv, kernels
 from tests.browser.helpers import assert_no_error_elements, choose, click_text, open_app, press_slider
 from ui.i18n import translate
 from ui.registry import LESSONS

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from engine import datasets
+from engine.data import datasets
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (assert_no_error_elements, click_text, open_app, runs,
                                    wait_for_rerun, wait_idle)

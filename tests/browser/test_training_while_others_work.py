@@ -1,11 +1,11 @@
 """Browser: one student trains a long run while another moves the convolution page's sliders in
-another browser session. The training runs in a worker process (engine.workers), so the other
+another browser session. The training runs in a worker process (engine.learn.workers), so the other
 student's every change is answered with the engine's numbers while the run goes on; the trainer's
 progress keeps moving and Stop keeps the model."""
 import pytest
 from playwright.sync_api import expect
 
-from engine import output_size
+from engine.shapes import output_size
 from tests.browser.helpers import assert_no_error_elements, open_app, press_slider
 from tests.browser.test_training_page import metric_value, open_studio
 from ui.i18n import translate

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engine import transfer
+from engine.learn import transfer
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import assert_no_error_elements, open_app, press_slider, wait_idle
 from ui.i18n import translate

@@ -1,7 +1,7 @@
 """Assertions shared by the engine's unit tests."""
 import pytest
 
-from engine.errors import ERROR_KEYS, EngineError
+from engine.errors import EngineError, ERROR_KEYS
 
 
 def raises_key(key, func, *args, **kwargs):

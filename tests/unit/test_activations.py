@@ -1,4 +1,4 @@
-"""engine.activations against keras.activations and keras activation layers."""
+"""engine.ops.activations against keras.activations and keras activation layers."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -9,8 +9,8 @@ import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays, array_shapes  # noqa: E402
 
-from engine import activations as A  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.ops import activations as A  # noqa: E402
 
 SETTINGS = settings(max_examples=40, deadline=None)
 # TensorFlow flushes subnormal numbers to zero, so they are left out

@@ -1,6 +1,6 @@
 """visuals.architecture_diagrams: one box per layer, one arrow per tensor, each arrow labelled with
 the engine's shape; skip connections go round the boxes of their column."""
-from engine import architectures as A
+from engine.shapes import architectures as A
 from visuals import architecture_diagrams as D
 
 

@@ -1,4 +1,4 @@
-"""engine.architectures against Keras: every layer's output shape and parameter count, the total
+"""engine.shapes.architectures against Keras: every layer's output shape and parameter count, the total
 and trainable counts (model.count_params()), for keras.applications VGG16/VGG19/ResNet50 (weights
 None, small inputs) and AlexNet, GoogLeNet, SE-ResNet50 and the course models written in Keras
 here; receptive fields against the gradient of a Keras copy (which input pixels reach one output);
@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from engine import architectures as A  # noqa: E402
+from engine.shapes import architectures as A  # noqa: E402
 from tests.unit.checks import raises_key  # noqa: E402
 
 L = keras.layers

@@ -1,4 +1,4 @@
-"""engine.backward against tf.GradientTape (generated cases: strides 1-3, every padding, dilation,
+"""engine.ops.backward against tf.GradientTape (generated cases: strides 1-3, every padding, dilation,
 odd sizes, batch > 1, 1/3/16 channels) and against central finite differences in float64; the
 gradient traces against the full gradients; a network's backward pass, gradient check and learning
 steps."""
@@ -14,9 +14,9 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine import backward as B  # noqa: E402
-from engine import batchnorm, conv, dropout, forward, optimizers, pooling  # noqa: E402
-from engine.activations import apply_activation, softmax  # noqa: E402
+from engine.lessons import backprop as P, forward  # noqa: E402
+from engine.ops import backward as B, batchnorm, conv, dropout, optimizers, pooling  # noqa: E402
+from engine.ops.activations import apply_activation, softmax  # noqa: E402
 from tests.unit.checks import raises_key  # noqa: E402
 
 SETTINGS = settings(max_examples=30, deadline=None)
@@ -89,8 +89,8 @@ def test_conv_gradients_match_finite_differences_also_strided_and_dilated(case):
     x, kernel = x[:2, :, :, :3], kernel[:, :, :3]
     g = rng.standard_normal(conv.conv2d(x, kernel, None, s, padding, d).shape)
     ours = B.conv2d_backward(x, kernel, g, s, padding, d)
-    close(ours.input, B.numeric_gradient(lambda v: float(np.sum(conv.conv2d(v, kernel, None, s, padding, d) * g)), x))
-    close(ours.kernel, B.numeric_gradient(lambda v: float(np.sum(conv.conv2d(x, v, None, s, padding, d) * g)), kernel))
+    close(ours.input, P.numeric_gradient(lambda v: float(np.sum(conv.conv2d(v, kernel, None, s, padding, d) * g)), x))
+    close(ours.kernel, P.numeric_gradient(lambda v: float(np.sum(conv.conv2d(x, v, None, s, padding, d) * g)), kernel))
 
 
 def test_conv_float32_stays_float32():
@@ -163,7 +163,7 @@ def test_pool_gradients_match_finite_differences_with_explicit_padding(case, mod
     pads = tuple(tuple(data.draw(st.integers(0, k - 1)) for _ in range(2)) for k in pool)
     g = rng.standard_normal(pooling.pool2d(x, pool, strides, pads, mode).shape)
     ours = B.pool2d_backward(x, g, pool, strides, pads, mode)
-    close(ours, B.numeric_gradient(lambda v: float(np.sum(pooling.pool2d(v, pool, strides, pads, mode) * g)), x))
+    close(ours, P.numeric_gradient(lambda v: float(np.sum(pooling.pool2d(v, pool, strides, pads, mode) * g)), x))
     image = x[0]
     r, c = data.draw(st.integers(0, image.shape[0] - 1)), data.draw(st.integers(0, image.shape[1] - 1))
     single = B.pool2d_backward(image[None], g[:1], pool, strides, pads, mode)[0]
@@ -275,8 +275,8 @@ def test_batchnorm_gradients_match_finite_differences():
         return float(np.sum(batchnorm.batchnorm(v, state, training=True).output * g))
 
     ours = B.batchnorm_backward(x, gamma, g)
-    close(ours.input, B.numeric_gradient(loss, x))
-    close(ours.gamma, B.numeric_gradient(lambda gam: loss(x, gam), gamma))
+    close(ours.input, P.numeric_gradient(loss, x))
+    close(ours.gamma, P.numeric_gradient(lambda gam: loss(x, gam), gamma))
 
 
 def test_dropout_uses_the_same_mask():
@@ -329,7 +329,7 @@ def test_network_gradients_match_a_keras_copy_under_gradient_tape():
             logits = layer(logits)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits([2], logits))
     ref = tape.gradient(loss, model.trainable_weights)
-    stages, grads = B.gradients(image, steps, 2)
+    stages, grads = P.gradients(image, steps, 2)
     assert grads.loss == pytest.approx(float(loss.numpy()), rel=1e-10)
     for got, want in zip([grads.param_grads[2]["kernel"], grads.param_grads[2]["bias"],
                           grads.param_grads[6]["weights"], grads.param_grads[6]["bias"]], ref):
@@ -343,31 +343,31 @@ def test_network_gradients_match_a_keras_copy_under_gradient_tape():
 
 def test_gradient_check_agrees_for_every_kind_of_weight():
     steps, image = small_network()
-    for index, name in B.trainable(steps):
+    for index, name in P.trainable(steps):
         shape = np.shape(getattr(steps[index], name))
-        check = B.gradient_check(image, steps, 1, index, name, tuple(s // 2 for s in shape), h=1e-5)
+        check = P.gradient_check(image, steps, 1, index, name, tuple(s // 2 for s in shape), h=1e-5)
         assert check.numeric == pytest.approx(check.analytic, rel=1e-5, abs=1e-8), (index, name)
 
 
 def test_descend_lowers_the_loss_with_sgd_and_adam_and_stops_on_divergence():
     steps, image = small_network()
-    sgd = B.descend(image, steps, 1, B.make_optimizer("sgd", 0.01), 5)
+    sgd = P.descend(image, steps, 1, P.make_optimizer("sgd", 0.01), 5)
     assert not sgd.diverged and sgd.losses.shape == (6,) and sgd.losses[-1] < sgd.losses[0]
     assert sgd.kernels.shape == (6, 3, 3, 1, 3)
     # the first SGD step is w - lr * grad for every weight
-    first = B.descend(image, steps, 1, B.make_optimizer("sgd", 0.01), 1)
-    _, grads = B.gradients(image, steps, 1)
+    first = P.descend(image, steps, 1, P.make_optimizer("sgd", 0.01), 1)
+    _, grads = P.gradients(image, steps, 1)
     np.testing.assert_allclose(first.steps_after[1].kernel, steps[1].kernel - 0.01 * grads.param_grads[2]["kernel"])
-    adam = B.descend(image, steps, 1, B.make_optimizer("adam", 0.01), 5)
+    adam = P.descend(image, steps, 1, P.make_optimizer("adam", 0.01), 5)
     assert adam.losses[-1] < adam.losses[0]
     assert set(adam.records[0]) >= {"m", "v", "m_hat", "v_hat"}
     expected = optimizers.Adam(0.01).step(steps[1].kernel, grads.param_grads[2]["kernel"])
-    np.testing.assert_allclose(B.descend(image, steps, 1, B.make_optimizer("adam", 0.01), 1).steps_after[1].kernel,
+    np.testing.assert_allclose(P.descend(image, steps, 1, P.make_optimizer("adam", 0.01), 1).steps_after[1].kernel,
                                expected)
-    huge = B.descend(image, steps, 1, B.make_optimizer("sgd", 1e12), 5)
+    huge = P.descend(image, steps, 1, P.make_optimizer("sgd", 1e12), 5)
     assert huge.diverged and huge.diverged_at == 1 and huge.losses.shape == (1,)
-    raises_key("bad_hyperparameter", B.make_optimizer, "sgd", float("nan"))
-    raises_key("bad_hyperparameter", B.descend, image, steps, 1, B.make_optimizer("sgd", 0.1), -1)
+    raises_key("bad_hyperparameter", P.make_optimizer, "sgd", float("nan"))
+    raises_key("bad_hyperparameter", P.descend, image, steps, 1, P.make_optimizer("sgd", 0.1), -1)
 
 
 def test_bad_input_raises_engine_errors():
@@ -381,8 +381,8 @@ def test_bad_input_raises_engine_errors():
     raises_key("channel_out_of_range", B.input_grad_trace, (4, 4), k, np.ones((2, 2, 1)), channel=1)
     raises_key("bad_mode", B.activation_derivative, "swish", x)
     steps, image = small_network()
-    raises_key("channel_out_of_range", B.gradients, image, steps, 7)
-    raises_key("bad_mode", B.gradient_check, image, steps, 1, 0, "kernel", (0,))
-    raises_key("bad_hyperparameter", B.gradient_check, image, steps, 1, 1, "bias", (9,))
-    raises_key("bad_hyperparameter", B.gradient_check, image, steps, 1, 1, "bias", (0,), h=0.0)
-    raises_key("bad_mode", B.network_backward, forward.run(image, steps[:-1]), 0)
+    raises_key("channel_out_of_range", P.gradients, image, steps, 7)
+    raises_key("bad_mode", P.gradient_check, image, steps, 1, 0, "kernel", (0,))
+    raises_key("bad_hyperparameter", P.gradient_check, image, steps, 1, 1, "bias", (9,))
+    raises_key("bad_hyperparameter", P.gradient_check, image, steps, 1, 1, "bias", (0,), h=0.0)
+    raises_key("bad_mode", P.network_backward, forward.run(image, steps[:-1]), 0)

@@ -1,4 +1,4 @@
-"""engine.batchnorm against keras.layers.BatchNormalization over successive batches."""
+"""engine.ops.batchnorm against keras.layers.BatchNormalization over successive batches."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine.batchnorm import (BatchNormState, batchnorm,  # noqa: E402
+from engine.ops.batchnorm import (BatchNormState, batchnorm,  # noqa: E402
                               batchnorm_param_count)
 from engine.errors import EngineError  # noqa: E402
 

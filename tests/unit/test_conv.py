@@ -11,8 +11,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine import conv  # noqa: E402
-from engine.conv import conv2d, conv_macs, conv_trace, pad_input  # noqa: E402
+from engine.ops import conv  # noqa: E402
+from engine.ops.conv import conv2d, conv_macs, conv_trace, pad_input  # noqa: E402
 from tests.unit.checks import raises_key  # noqa: E402
 
 SETTINGS = settings(max_examples=80, deadline=None)

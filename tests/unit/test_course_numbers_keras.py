@@ -11,10 +11,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from engine.activations import softmax, softmax_trace  # noqa: E402
-from engine.datasets import GRIDS  # noqa: E402
-from engine.losses import cross_entropy_detail  # noqa: E402
-from engine.pooling import global_pool, pool2d, pool_trace  # noqa: E402
+from engine.data.datasets import GRIDS  # noqa: E402
+from engine.ops.activations import softmax, softmax_trace  # noqa: E402
+from engine.ops.losses import cross_entropy_detail  # noqa: E402
+from engine.ops.pooling import global_pool, pool2d, pool_trace  # noqa: E402
 
 
 def batch(name: str) -> np.ndarray:

@@ -1,13 +1,13 @@
-"""engine.datasets: seeded shapes, offline MNIST with its Keras-cache path, the course grids."""
+"""engine.data.datasets: seeded shapes, offline MNIST with its Keras-cache path, the course grids."""
 import dataclasses
 
 import numpy as np
 import pytest
 
-from engine.datasets import (GRIDS, SHAPE_CLASSES, MnistData, ShapeOptions, load_mnist,
+from engine.data.datasets import (GRIDS, SHAPE_CLASSES, MnistData, ShapeOptions, load_mnist,
                              make_shapes, mnist_digit, mnist_subset, shape_image)
 from engine.errors import EngineError
-from engine.kernels import preset_kernel
+from engine.ops.kernels import preset_kernel
 
 STILL = ShapeOptions(position_jitter=0.0, scale_jitter=0.0, rotation_jitter=0.0, noise=0.0,
                      filled=True)

@@ -1,4 +1,4 @@
-"""engine.dense against keras.layers.Dense (with set_weights) and keras.layers.Flatten."""
+"""engine.ops.dense against keras.layers.Dense (with set_weights) and keras.layers.Flatten."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -8,8 +8,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine.dense import dense, dense_trace, flatten  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.ops.dense import dense, dense_trace, flatten  # noqa: E402
 
 SETTINGS = settings(max_examples=30, deadline=None)
 

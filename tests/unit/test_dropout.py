@@ -1,4 +1,4 @@
-"""engine.dropout: inverted dropout with the structure of keras.layers.Dropout."""
+"""engine.ops.dropout: inverted dropout with the structure of keras.layers.Dropout."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -9,8 +9,8 @@ import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays, array_shapes  # noqa: E402
 
-from engine.dropout import dropout  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.ops.dropout import dropout  # noqa: E402
 
 SETTINGS = settings(max_examples=30, deadline=None)
 X = arrays(np.float32, array_shapes(min_dims=1, max_dims=4, max_side=6),

@@ -1,4 +1,4 @@
-"""engine.exercises: every kind's answer against an independent computation (by hand in NumPy, the
+"""engine.lessons.exercises: every kind's answer against an independent computation (by hand in NumPy, the
 notes' own numbers, tf.nn where TensorFlow is the reference), determinism by seed, and check() on
 right, wrong and junk answers."""
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine import exercises as ex
 from engine.errors import EngineError
+from engine.lessons import exercises as ex
 
 SEEDS = range(12)
 

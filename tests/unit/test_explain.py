@@ -1,4 +1,4 @@
-"""engine.explain against independent computations: Grad-CAM against the test's own GradientTape
+"""engine.learn.explain against independent computations: Grad-CAM against the test's own GradientTape
 over the chosen layer (Sequential, functional, and a base nested in a functional and in a
 Sequential model, also after a .keras round trip), occlusion against direct predictions on
 occluded copies, saliency against central finite differences on a tiny float64 model, gradient
@@ -13,8 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from engine import datasets, explain, models, training  # noqa: E402
+from engine.data import datasets  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.learn import explain, models, training  # noqa: E402
 
 SIDE = 8
 
@@ -47,7 +48,7 @@ def base_model():
 
 
 def nested_model():
-    """Like engine.transfer's ImageNet model: gray -> RGB -> -1..1 -> a nested base -> softmax."""
+    """Like engine.learn.transfer's ImageNet model: gray -> RGB -> -1..1 -> a nested base -> softmax."""
     keras.utils.set_random_seed(3)
     base = base_model()
     inp = keras.Input((SIDE, SIDE, 1))

@@ -1,4 +1,4 @@
-"""engine.forward: the staged forward pass equals a Keras model with the same weights, every
+"""engine.lessons.forward: the staged forward pass equals a Keras model with the same weights, every
 traced cell equals the stage's value, and the hand-made weights behave as documented."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from engine import forward as F  # noqa: E402
-from engine.activations import SoftmaxTrace  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.lessons import forward as F  # noqa: E402
+from engine.ops.activations import SoftmaxTrace  # noqa: E402
 
 
 def keras_model(extra=()):

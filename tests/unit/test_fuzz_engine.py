@@ -13,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from PIL import Image
 
-from engine import images, kernels, models, uploads
-from engine.errors import ERROR_KEYS, EngineError
+from engine.data import images, uploads
+from engine.errors import EngineError, ERROR_KEYS
+from engine.learn import models
+from engine.ops import kernels
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import config, images, models, uploads
+from engine import config
+from engine.data import images, uploads
 from engine.errors import EngineError
+from engine.learn import models
 from tests.unit.checks import raises_key
 from tests.files import make_zip
 from tests.files import png as _png

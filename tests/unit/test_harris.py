@@ -1,4 +1,4 @@
-"""engine.harris: Harris response equal to skimage's corner_harris, the four-direction SSD on
+"""engine.ops.harris: Harris response equal to skimage's corner_harris, the four-direction SSD on
 hand-made flat / edge / corner pictures, and the gradients equal to the engine's Sobel conv."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from skimage.feature import corner_harris, corner_peaks
 
-from engine import harris as H
-from engine.conv import conv2d
-from engine.errors import ERROR_KEYS, EngineError
-from engine.kernels import preset_kernel
+from engine.errors import EngineError, ERROR_KEYS
+from engine.ops import harris as H
+from engine.ops.conv import conv2d
+from engine.ops.kernels import preset_kernel
 
 
 @settings(max_examples=30, deadline=None)

@@ -1,4 +1,4 @@
-"""engine.images: every upload case is built in memory with Pillow and decoded back."""
+"""engine.data.images: every upload case is built in memory with Pillow and decoded back."""
 import io
 import struct
 import zlib
@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from engine.errors import ERROR_KEYS, EngineError
-from engine.images import (BAD_IMAGE_REASONS, BUILTIN_PHOTOS, MAX_PIXELS, WORKING_SIZE,
+from engine.errors import EngineError, ERROR_KEYS
+from engine.data.images import (BAD_IMAGE_REASONS, BUILTIN_PHOTOS, MAX_PIXELS, WORKING_SIZE,
                            LoadedImage, builtin_photo, decode_upload, resize_to, to_grayscale)
 
 RED = (200, 30, 40)

@@ -1,9 +1,10 @@
 """The pooling, forward, softmax/dropout and Harris figure builders: inspect what they draw."""
 import numpy as np
 
-from engine import harris, pool_geometry
-from engine.datasets import GRIDS
-from engine.pooling import pool2d, pool_trace
+from engine.data.datasets import GRIDS
+from engine.lessons import pooling_windows
+from engine.ops import harris
+from engine.ops.pooling import pool2d, pool_trace
 from visuals import colors, forward as fviz, harris as hviz, pooling as pviz
 
 
@@ -11,7 +12,7 @@ def test_max_and_mean_texts_leave_padding_out():
     x = GRIDS["pool4"][..., None]
     assert pviz.trace_text(pool_trace(x, 2)) == "max(1, 1, 5, 6) = 6"
     assert pviz.trace_text(pool_trace(x, 2, mode="avg", row=1, col=1)) == "(1 + 0 + 3 + 4) / 4 = 8 / 4 = 2"
-    odd = pool_geometry.ODD_GRID[..., None]
+    odd = pooling_windows.ODD_GRID[..., None]
     corner = pool_trace(odd, 2, None, "same", "avg", row=2, col=2)  # only the 9 is real
     assert pviz.trace_text(corner) == "(9) / 1 = 9 / 1 = 9"
     long = pool_trace(np.arange(36.0).reshape(6, 6, 1), 6)
@@ -19,8 +20,8 @@ def test_max_and_mean_texts_leave_padding_out():
 
 
 def test_coverage_figure_marks_dropped_cells_and_padding():
-    counts, pads = pool_geometry.coverage((5, 5), 2, None, "valid")
-    fig = pviz.coverage_figure(pool_geometry.ODD_GRID, counts, pads, "t", (2, 2), (2, 2), (2, 2))
+    counts, pads = pooling_windows.coverage((5, 5), 2, None, "valid")
+    fig = pviz.coverage_figure(pooling_windows.ODD_GRID, counts, pads, "t", (2, 2), (2, 2), (2, 2))
     dropped = [tr for tr in fig.data if tr.type == "heatmap" and tr.colorscale[0][1] == pviz.DROPPED]
     assert len(dropped) == 1
     z = np.array(dropped[0].z, dtype=float)
@@ -28,8 +29,8 @@ def test_coverage_figure_marks_dropped_cells_and_padding():
     crosses = [tr for tr in fig.data if tr.type == "scatter"]
     assert len(crosses) == 1 and len(crosses[0].x) == 9
     assert len(fig.layout.shapes) == 4  # one dashed box per window
-    counts, pads = pool_geometry.coverage((5, 5), 2, None, "same")
-    fig = pviz.coverage_figure(pool_geometry.ODD_GRID, counts, pads, "t", (2, 2), (2, 2), (3, 3))
+    counts, pads = pooling_windows.coverage((5, 5), 2, None, "same")
+    fig = pviz.coverage_figure(pooling_windows.ODD_GRID, counts, pads, "t", (2, 2), (2, 2), (3, 3))
     assert not [tr for tr in fig.data if tr.type == "scatter"]
     assert fig.data[0].text[5][5] == "" and fig.data[0].text[4][4] == "9"  # padding has no number
 

@@ -1,4 +1,4 @@
-"""engine.kernels: preset shapes and sums, identity really is identity, grid parsing and formatting."""
+"""engine.ops.kernels: preset shapes and sums, identity really is identity, grid parsing and formatting."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.signal import correlate2d
 
-from engine.errors import ERROR_KEYS, EngineError
-from engine.kernels import (FIXED_SIZE, PRESETS, grid_to_cells, parse_grid, preset_kernel,
+from engine.errors import EngineError, ERROR_KEYS
+from engine.ops.kernels import (FIXED_SIZE, PRESETS, grid_to_cells, parse_grid, preset_kernel,
                             stack_filter)
 
 SIZES = range(1, 8)

@@ -1,4 +1,4 @@
-"""engine.layers.summarize against keras Sequential models: shapes, parameters, totals."""
+"""engine.shapes.layers.summarize against keras Sequential models: shapes, parameters, totals."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 from hypothesis import event, given, settings, strategies as st  # noqa: E402
 
 from engine.errors import EngineError  # noqa: E402
-from engine.layers import (BatchNormSpec, Conv2DSpec, DenseSpec, DropoutSpec,  # noqa: E402
+from engine.shapes.layers import (BatchNormSpec, Conv2DSpec, DenseSpec, DropoutSpec,  # noqa: E402
                            FlattenSpec, GlobalPoolSpec, InputSpec, PoolSpec, conv2d_params,
                            dense_params, summarize, totals)
 

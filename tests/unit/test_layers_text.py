@@ -1,9 +1,10 @@
-"""engine.models.layers_text / layers_from_text: a model's hidden layers as a link's text and back."""
+"""engine.learn.models.layers_text / layers_from_text: a model's hidden layers as a link's text and back."""
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine import config, models
+from engine import config
 from engine.errors import EngineError
+from engine.learn import models
 
 blocks = st.builds(models.ConvBlock, st.integers(1, config.MAX_FILTERS), st.integers(1, models.MAX_KERNEL),
                    st.sampled_from(models.ACTIVATIONS), st.sampled_from(models.PADDINGS),

@@ -1,4 +1,4 @@
-"""engine.losses against keras.losses (TensorFlow backend), including zero probabilities."""
+"""engine.ops.losses against keras.losses (TensorFlow backend), including zero probabilities."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -8,8 +8,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine import losses as L  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.ops import losses as L  # noqa: E402
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

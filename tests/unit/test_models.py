@@ -1,4 +1,4 @@
-"""engine.models: presets and built models agree with Keras (model.summary, count_params, output
+"""engine.learn.models: presets and built models agree with Keras (model.summary, count_params, output
 shapes), specs are validated, the generated Keras code builds the same model, feature maps match
 the engine's own convolution, and .keras files round-trip (bad files give clear errors)."""
 import io
@@ -12,10 +12,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, assume, given, settings, strategies as st  # noqa: E402
 
-from engine import config, conv, layers, models  # noqa: E402
-from engine.activations import relu  # noqa: E402
+from engine import config  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
-from engine.models import ConvBlock, DenseLayer, ModelSpec  # noqa: E402
+from engine.learn import models  # noqa: E402
+from engine.learn.models import ConvBlock, DenseLayer, ModelSpec  # noqa: E402
+from engine.ops import conv  # noqa: E402
+from engine.ops.activations import relu  # noqa: E402
+from engine.shapes import layers  # noqa: E402
 
 
 def summary_lines(model) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The exported notebook of a training run (engine.notebook_export): valid nbformat v4, code that
+"""The exported notebook of a training run (engine.learn.notebook_export): valid nbformat v4, code that
 compiles and builds the app's model, texts in the user's language, the run's data in the zip, the
 .py script equal to the code cells; and, executed with nbclient on tiny settings, the notebook
 prints the app's parameter count and reproduces the app's run (same losses and test accuracy)."""
@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import datasets, layers, models, notebook_export as ne, training
+from engine.data import datasets
+from engine.learn import models, notebook_export as ne, training
+from engine.shapes import layers
 from ui.i18n import translate
 
 SHAPE_NAMES = ("Triangle", "Rectangle", "Circle")

@@ -1,4 +1,4 @@
-"""engine.optimizers against keras.optimizers, step by step, and run_path's divergence guard."""
+"""engine.ops.optimizers against keras.optimizers, step by step, and run_path's divergence guard."""
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -9,8 +9,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine import optimizers as O  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.ops import optimizers as O  # noqa: E402
 
 SETTINGS = settings(max_examples=30, deadline=None)
 STEPS = 25

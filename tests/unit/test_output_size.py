@@ -9,10 +9,10 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine.errors import ERROR_KEYS, EngineError  # noqa: E402
-from engine.output_size import (  # noqa: E402
+from engine.errors import EngineError, ERROR_KEYS  # noqa: E402
+from engine.shapes.output_size import (  # noqa: E402
     axis_output, conv_output_hw, require_ok, resolve_padding, same_padding)
-from engine.pooling import pool_output_hw  # noqa: E402
+from engine.ops.pooling import pool_output_hw  # noqa: E402
 
 SETTINGS = settings(max_examples=80, deadline=None)
 

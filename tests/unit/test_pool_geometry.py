@@ -1,15 +1,15 @@
-"""engine.pool_geometry (window coverage, shifts) and engine.naive (overflowing softmax)."""
+"""engine.lessons.pooling_windows (window coverage, shifts) and engine.lessons.naive_vs_stable (overflowing softmax)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine import naive, pool_geometry as G
-from engine.activations import softmax
-from engine.datasets import GRIDS
+from engine.data.datasets import GRIDS
 from engine.errors import EngineError
-from engine.pooling import pool_trace, pool_output_hw
+from engine.lessons import naive_vs_stable, pooling_windows as G
+from engine.ops.activations import softmax
+from engine.ops.pooling import pool_output_hw, pool_trace
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,11 +73,11 @@ def test_shift_larger_than_the_map_is_refused():
 
 def test_naive_softmax_overflows_where_the_stable_one_does_not():
     z = [1000.0, 999.0, 998.0]
-    n = naive.naive_softmax(z)
+    n = naive_vs_stable.naive_softmax(z)
     assert n.overflowed and n.failed and np.isnan(n.probs).all() and n.total == np.inf
     assert np.isfinite(softmax(np.array(z))).all()
-    small = naive.naive_softmax([1.0, 2.0, 3.0])
+    small = naive_vs_stable.naive_softmax([1.0, 2.0, 3.0])
     assert not small.overflowed and not small.failed
     np.testing.assert_allclose(small.probs, softmax(np.array([1.0, 2.0, 3.0])), rtol=1e-15)
-    assert not naive.naive_softmax([709.0]).overflowed and naive.naive_softmax([710.0]).overflowed
-    assert naive.FLOAT64_EXP_LIMIT == pytest.approx(709.78, abs=0.01)
+    assert not naive_vs_stable.naive_softmax([709.0]).overflowed and naive_vs_stable.naive_softmax([710.0]).overflowed
+    assert naive_vs_stable.FLOAT64_EXP_LIMIT == pytest.approx(709.78, abs=0.01)

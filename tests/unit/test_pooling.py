@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine.pooling import global_pool, pool2d, pool_output_hw, pool_trace  # noqa: E402
+from engine.ops.pooling import global_pool, pool2d, pool_output_hw, pool_trace  # noqa: E402
 from tests.unit.checks import raises_key  # noqa: E402
 
 SETTINGS = settings(max_examples=80, deadline=None)

@@ -3,7 +3,7 @@ placeholder or key left), the answer key holds every answer, and page settings r
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine import exercises as ex
+from engine.lessons import exercises as ex
 from ui import practice
 from ui.i18n import LANGUAGES
 

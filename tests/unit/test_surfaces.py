@@ -1,4 +1,4 @@
-"""engine.surfaces: analytic gradients against finite differences, optimizers on the surfaces
+"""engine.lessons.loss_surfaces: analytic gradients against finite differences, optimizers on the surfaces
 against keras.optimizers (same gradients fed to both), divergence, and the optimizer lab's figures."""
 import os
 
@@ -8,9 +8,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine import surfaces as S  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
-from engine.optimizers import DIVERGENCE_LIMIT  # noqa: E402
+from engine.lessons import loss_surfaces as S  # noqa: E402
+from engine.ops.optimizers import DIVERGENCE_LIMIT  # noqa: E402
 from visuals import optimizers as V  # noqa: E402
 
 

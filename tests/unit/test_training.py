@@ -1,4 +1,4 @@
-"""engine.training: splits, labels, scores, augmentation and the background job (progress, stop,
+"""engine.learn.training: splits, labels, scores, augmentation and the background job (progress, stop,
 time limit, server-wide cap, seeds). Tiny models and data only: every job trains in about a second."""
 import os
 import threading
@@ -10,9 +10,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from engine import config, datasets, models, training  # noqa: E402
+from engine import config  # noqa: E402
+from engine.data import datasets  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
-from engine.training import AugmentOptions, TrainSettings  # noqa: E402
+from engine.learn import models, training  # noqa: E402
+from engine.learn.training import AugmentOptions, TrainSettings  # noqa: E402
 from tests.app.figure_data import array  # noqa: E402
 
 TINY = models.PRESETS["tiny"]

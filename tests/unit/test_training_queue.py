@@ -1,4 +1,4 @@
-"""engine.training's waiting line in front of the server's training slots: positions, fairness,
+"""engine.learn.training's waiting line in front of the server's training slots: positions, fairness,
 cancelling, a full line, try_acquire unchanged; queued TrainingJobs wait, train in order, and a
 stopped waiting job ends as 'cancelled' without ever holding a slot."""
 import os
@@ -8,9 +8,10 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 
 import pytest  # noqa: E402
 
-from engine import datasets, models, training  # noqa: E402
+from engine.data import datasets  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
-from engine.training import TrainSettings, TrainingSlots  # noqa: E402
+from engine.learn import models, training  # noqa: E402
+from engine.learn.training import TrainingSlots, TrainSettings  # noqa: E402
 
 TINY = models.PRESETS["tiny"]
 

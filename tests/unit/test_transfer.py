@@ -1,4 +1,4 @@
-"""engine.transfer and visuals.transfer: task splits, freezing (frozen weights really stay put),
+"""engine.learn.transfer and visuals.transfer: task splits, freezing (frozen weights really stay put),
 fine-tuning unfreezes exactly the chosen layers, parameter counts equal Keras', cached ImageNet
 weights are detected without any download, and the background job runs and stops. Tiny data
 and one- or two-epoch runs only."""
@@ -12,8 +12,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from keras.src.utils.summary_utils import count_params  # noqa: E402
 
-from engine import config, datasets, models, training, transfer  # noqa: E402
-from engine.transfer import TransferSettings  # noqa: E402
+from engine import config  # noqa: E402
+from engine.data import datasets  # noqa: E402
+from engine.learn import models, training, transfer  # noqa: E402
+from engine.learn.transfer import TransferSettings  # noqa: E402
 from tests.unit.checks import raises_key  # noqa: E402
 from visuals import transfer as tv  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""engine.uploads: class-folder zips and CSV + zip sets built in memory, every bad input refused
+"""engine.data.uploads: class-folder zips and CSV + zip sets built in memory, every bad input refused
 with its own key before anything is unpacked, and mixed pictures made into one array."""
 import io
 import zipfile
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import config, uploads
+from engine import config
+from engine.data import uploads
 from engine.errors import EngineError
 from tests.files import make_zip, png
 

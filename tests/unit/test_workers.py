@@ -1,4 +1,4 @@
-"""engine.workers: tasks run in worker processes at a lower priority, report, stop, fail politely,
+"""engine.learn.workers: tasks run in worker processes at a lower priority, report, stop, fail politely,
 and a worker that dies or grows too large is replaced without taking the server down."""
 import os
 import signal
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from engine import workers
 from engine.errors import EngineError
+from engine.learn import workers
 
 
 # Tasks: module-level classes, so a worker can unpickle them (it imports this module).
