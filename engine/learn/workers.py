@@ -43,7 +43,7 @@ from engine.errors import EngineError
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the clone, two folders above this file
 NICE = 10  # the workers' CPU priority below the server's (0): the scheduler serves reruns first
 POLL = 0.1  # seconds between the parent's checks (messages, Stop, the worker's memory)
 WORKER_ERRORS = ("worker_lost", "worker_memory")  # the worker is gone: never lent again
