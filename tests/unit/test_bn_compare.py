@@ -143,7 +143,7 @@ def test_bad_settings_are_refused(change, key):
 
 
 def test_bad_settings_are_refused_before_tensorflow_is_imported():
-    code = ("import sys; from engine import bn_compare as c\n"
+    code = ("import sys; from engine.learn import batchnorm_comparison as c\n"
             "try: c.compare(c.CompareSettings(epochs=0))\n"
             "except c.EngineError: pass\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
