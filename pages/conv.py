@@ -14,7 +14,7 @@ import streamlit as st
 from engine import config
 from engine.data import datasets, images
 from engine.errors import EngineError
-from engine.ops import conv, kernels
+from engine.ops import conv, kernels, windows
 from engine.ops.activations import relu
 from engine.shapes import layers, output_size
 from ui.feedback import guarded, input_or_stop, show_engine_error, upload_limit_hint
@@ -260,26 +260,18 @@ def axis_notes(axis: output_size.AxisOutput, name: str) -> None:
                          axis=t(f"conv.axis.{name}")))
 
 
-def padding_mask(shape: tuple[int, int], pads) -> np.ndarray:
-    """(H+pt+pb, W+pl+pr) bool, True on the padding border."""
-    (pt, pb), (pl, pr) = pads
-    mask = np.ones((shape[0] + pt + pb, shape[1] + pl + pr), dtype=bool)
-    mask[pt:pt + shape[0], pl:pl + shape[1]] = False
-    return mask
-
-
 def show_layer_numbers(x: np.ndarray, kernel: np.ndarray, out_hw: tuple[int, int]) -> None:
     """Output shape, parameter count and multiply-adds, each with its formula and numbers."""
     k, _, c_in, c_out = kernel.shape
     params = layers.conv2d_params(k, k, c_in, c_out)
-    macs = conv.conv_macs(out_hw, (k, k), c_in, c_out)
+    macs = layers.conv2d_macs(out_hw, (k, k), c_in, c_out)
     m1, m2, m3 = st.columns(3)
     m1.metric(t("conv.output_shape"), f"{out_hw[0]} × {out_hw[1]} × {c_out}")
     m1.caption(t("conv.output_shape_formula"))
     m2.metric(t("conv.params"), f"{params:,}")
-    m2.caption(f"({k}·{k}·{c_in} + 1)·{c_out} = {params:,}")
+    m2.caption(layers.conv2d_params_formula((k, k), c_in, c_out, number="{:,}".format))
     m3.metric(t("conv.macs"), f"{macs:,}")
-    m3.caption(f"{out_hw[0]}·{out_hw[1]}·{k}·{k}·{c_in}·{c_out} = {macs:,}")
+    m3.caption(layers.conv2d_macs_formula(out_hw, (k, k), c_in, c_out, number="{:,}".format))
 
 
 def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) -> None:
@@ -287,7 +279,7 @@ def show_maps(x: np.ndarray, kernel: np.ndarray, fmaps: np.ndarray, hp: dict) ->
     expander with all their numbers as tables (one element, not one per chart: every element
     costs time on each rerun)."""
     padded, pads = conv.pad_input(x[None], hp["padding"], kernel.shape[:2], hp["strides"], hp["dilation"])
-    mask = padding_mask(x.shape[:2], pads)
+    mask = windows.padding_mask(x.shape[:2], pads)
     title = t("conv.padded_input", h=padded.shape[1], w=padded.shape[2])
     if x.shape[2] == 3:
         fig = heatmaps.image_figure(padded[0], title, mask=mask)
@@ -374,25 +366,21 @@ def step_through(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, fmaps: np.
     positions = [(r, c) for r in range(r0, r1) for c in range(c0, c1)]
     traces = [conv.conv_trace(x, kernel, bias, row=r, col=c, filter=f, **hp) for r, c in positions]
     padded, pads = conv.pad_input(x[None], hp["padding"], kernel.shape[:2], hp["strides"], hp["dilation"])
-    (pt, _), (pl, _) = pads
-    # the part of the padded input the region's windows read, in original-input coordinates
-    top = min(int(tr.in_rows.min()) for tr in traces)
-    bottom = max(int(tr.in_rows.max()) for tr in traces)
-    left = min(int(tr.in_cols.min()) for tr in traces)
-    right = max(int(tr.in_cols.max()) for tr in traces)
-    crop = padded[0, top + pt:bottom + pt + 1, left + pl:right + pl + 1, ch]
-    mask = padding_mask(x.shape[:2], pads)[top + pt:bottom + pt + 1, left + pl:right + pl + 1]
-    windows = [[(int(a), int(b)) for a in tr.in_rows for b in tr.in_cols] for tr in traces]
+    reach = windows.reach(traces)  # the part of the padded input the region's windows read
+    rows, cols = reach.in_padded(pads)
+    crop = padded[0, rows, cols, ch]
+    mask = windows.padding_mask(x.shape[:2], pads)[rows, cols]
+    cells_read = [[(int(a), int(b)) for a in tr.in_rows for b in tr.in_cols] for tr in traces]
     captions = [f"({tr.row}, {tr.col}): " + formulas.products_sum(tr.window, tr.weights, tr.total, max_terms=6)
                 + (f" {formulas.signed(tr.bias)} = {formulas.fmt(tr.result)}" if tr.bias else "") for tr in traces]
     chosen = st.select_slider(t("conv.position"), options=list(range(len(positions))),
                               format_func=lambda i: f"{positions[i][0]}, {positions[i][1]}", key="conv_pos")
     chosen = min(int(chosen), len(positions) - 1)
     fig = stepper.window_stepper(
-        crop, fmaps[r0:r1, c0:c1, f], windows, positions, captions,
+        crop, fmaps[r0:r1, c0:c1, f], cells_read, positions, captions,
         input_title=t("conv.step_input"), output_title=t("conv.step_output"),
         play=t("conv.play"), pause=t("conv.pause"), input_mask=mask, start=chosen, signed_input=False,
-        input_origin=(top, left), output_origin=(r0, c0))
+        input_origin=(reach.top, reach.left), output_origin=(r0, c0))
     present.chart(st, fig, key="conv_stepper_fig")
     show_trace_numbers(traces[chosen], fmaps[traces[chosen].row, traces[chosen].col, f])
 

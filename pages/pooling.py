@@ -15,7 +15,7 @@ import streamlit as st
 
 from engine.data import datasets, images
 from engine.lessons import pooling_windows
-from engine.ops import pooling
+from engine.ops import pooling, windows
 from engine.ops.activations import relu
 from engine.shapes import layers, output_size
 from ui import conv_state, present, share
@@ -203,20 +203,17 @@ def step_windows(x: np.ndarray, hp: dict, pooled: np.ndarray, axes) -> None:
     positions = [(r, c) for r in range(r0, r1) for c in range(c0, c1)]
     traces = [pooling.pool_trace(x[..., None], hp["size"], hp["stride"], hp["padding"], hp["mode"],
                                  row=r, col=c) for r, c in positions]
-    pt, pl = axes[0].pad_before, axes[1].pad_before
-    padded = np.pad(x, ((pt, axes[0].pad_after), (pl, axes[1].pad_after)), constant_values=np.nan)
-    top = min(int(tr.in_rows.min()) for tr in traces)
-    bottom = max(int(tr.in_rows.max()) for tr in traces)
-    left = min(int(tr.in_cols.min()) for tr in traces)
-    right = max(int(tr.in_cols.max()) for tr in traces)
-    crop = padded[top + pt:bottom + pt + 1, left + pl:right + pl + 1]
+    pads = windows.axis_pads(*axes)
+    padded = windows.pad_spatial(x[None, ..., None], pads, np.nan)[0, ..., 0]  # NaN marks padding
+    reach = windows.reach(traces)  # the part of the padded input the region's windows read
+    crop = padded[reach.in_padded(pads)]
     chosen = st.select_slider(t("pool.position"), options=list(range(len(positions))),
                               format_func=lambda i: f"{positions[i][0]}, {positions[i][1]}", key="pool_pos")
     chosen = min(int(chosen), len(positions) - 1)
     texts = {"input_title": t("pool.step_input"), "output_title": t("pool.step_output"),
              "play": t("pool.play"), "pause": t("pool.pause")}
     fig = pviz.pool_stepper(crop, pooled[r0:r1, c0:c1], traces, positions, input_mask=np.isnan(crop),
-                            input_origin=(top, left), output_origin=(r0, c0), start=chosen, texts=texts)
+                            input_origin=(reach.top, reach.left), output_origin=(r0, c0), start=chosen, texts=texts)
     present.chart(st, fig, key="pool_stepper_fig")
     with st.container():  # one element in either mode: the charts below keep their positions
         if hp["mode"] == "max":

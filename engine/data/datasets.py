@@ -14,12 +14,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from numbers import Integral, Real
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.errors import EngineError
+from engine import checks
 
 SHAPE_CLASSES = ("triangle", "rectangle", "circle")
 MNIST_SUBSET_SIZE = 5000
@@ -41,39 +40,21 @@ class ShapeOptions:
     noise: float = 0.05
 
 
-def _bad(name: str, value: object) -> EngineError:
-    return EngineError("bad_hyperparameter", name=name, value=value)
-
-
-def _int_in(name: str, value: object, low: int, high: int) -> int:
-    """value as an int in low..high, else EngineError('bad_hyperparameter')."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
-        raise _bad(name, value)
-    return int(value)
-
-
-def _real_in(name: str, value: object, low: float, high: float) -> float:
-    """value as a float in low..high, else EngineError('bad_hyperparameter')."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not low <= value <= high:
-        raise _bad(name, value)
-    return float(value)
-
-
 def _check_options(options: ShapeOptions) -> None:
     """Refuse option values that cannot give a sensible picture."""
-    size = _int_in("size", options.size, 8, 256)
-    _int_in("line_width", options.line_width, 1, max(1, size // 4))
-    _real_in("position_jitter", options.position_jitter, 0.0, 0.5)
-    _real_in("scale_jitter", options.scale_jitter, 0.0, 0.6)
-    _real_in("rotation_jitter", options.rotation_jitter, 0.0, 360.0)
-    _real_in("noise", options.noise, 0.0, 1.0)
+    size = checks.int_in("size", options.size, 8, 256)
+    checks.int_in("line_width", options.line_width, 1, max(1, size // 4))
+    checks.real_in("position_jitter", options.position_jitter, 0.0, 0.5)
+    checks.real_in("scale_jitter", options.scale_jitter, 0.0, 0.6)
+    checks.real_in("rotation_jitter", options.rotation_jitter, 0.0, 360.0)
+    checks.real_in("noise", options.noise, 0.0, 1.0)
 
 
 def _class_indices(classes: object) -> np.ndarray:
     """Indices into SHAPE_CLASSES of a non-empty tuple of distinct class names."""
     names = tuple(classes) if not isinstance(classes, str) else (classes,)
     if not names or len(set(names)) != len(names) or any(n not in SHAPE_CLASSES for n in names):
-        raise _bad("classes", ", ".join(map(str, names)))
+        raise checks.bad_hyperparameter("classes", ", ".join(map(str, names)))
     return np.array([SHAPE_CLASSES.index(name) for name in names])
 
 
@@ -151,7 +132,7 @@ def shape_image(kind: str, options: ShapeOptions = ShapeOptions(), seed: int = 0
     (and the same position, scale and rotation for every kind)."""
     _check_options(options)
     if kind not in SHAPE_CLASSES:
-        raise _bad("kind", kind)
+        raise checks.bad_hyperparameter("kind", kind)
     index = np.array([SHAPE_CLASSES.index(kind)])
     rng = np.random.default_rng(seed)
     image = _render(index, _sample_params(rng, 1, options), options)
@@ -165,7 +146,7 @@ def make_shapes(count_per_class: int, options: ShapeOptions = ShapeOptions(), se
     Returns images (N, size, size, 1) float32 0..255 and labels (N,) int64, N = count_per_class
     * len(classes); label i means classes[i].
     """
-    count = _int_in("count_per_class", count_per_class, 1, MAX_SHAPES_PER_CLASS)
+    count = checks.int_in("count_per_class", count_per_class, 1, MAX_SHAPES_PER_CLASS)
     _check_options(options)
     indices = _class_indices(classes)
     rng = np.random.default_rng(seed)
@@ -214,7 +195,7 @@ def mnist_subset() -> tuple[np.ndarray, np.ndarray]:
 
 def mnist_digit(index: int) -> np.ndarray:
     """Digit number `index` (0..4999) of the subset as (28, 28, 1) float64 0..255."""
-    index = _int_in("index", index, 0, MNIST_SUBSET_SIZE - 1)
+    index = checks.int_in("index", index, 0, MNIST_SUBSET_SIZE - 1)
     return _subset_arrays()[0][index].astype(np.float64)
 
 

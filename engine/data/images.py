@@ -17,12 +17,11 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 from PIL import Image
 
-from engine import config
+from engine import checks, config
 from engine.errors import as_float_array, EngineError, require_finite
 
 WORKING_SIZE = 128
@@ -67,7 +66,7 @@ def _bad(reason: str) -> EngineError:
 
 def _check_side(max_side: object) -> int:
     """max_side as a positive int, else EngineError('bad_hyperparameter')."""
-    if isinstance(max_side, bool) or not isinstance(max_side, Integral) or max_side < 1:
+    if not checks.is_int(max_side) or max_side < 1:
         raise EngineError("bad_hyperparameter", name="max_side", value=max_side)
     return int(max_side)
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 from typing import Callable
 
 import numpy as np
 
+from engine import checks
 from engine.data import datasets
 from engine.errors import EngineError
 
@@ -90,7 +91,7 @@ def _check(settings: CompareSettings) -> None:
         raise EngineError("bad_mode", mode=settings.optimizer)
     for name, (low, high) in LIMITS.items():
         value = getattr(settings, name)
-        if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
+        if not checks.is_int(value) or not low <= value <= high:
             raise EngineError("bad_hyperparameter", name=name, value=value)
     lr, mom = settings.learning_rate, settings.bn_momentum
     if not isinstance(lr, Real) or not 0 < lr <= 10 or not np.isfinite(lr):

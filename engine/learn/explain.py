@@ -37,6 +37,7 @@ from typing import Callable
 
 import numpy as np
 
+from engine import checks
 from engine.errors import EngineError
 from engine.learn import models, training
 
@@ -130,12 +131,6 @@ def _check_score(score: str) -> str:
     if score not in SCORES:
         raise EngineError("bad_mode", mode=score)
     return score
-
-
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= int(value) <= high:
-        raise EngineError("bad_hyperparameter", name=name, value=value)
-    return int(value)
 
 
 def _real(name: str, value: object, low: float, high: float) -> float:
@@ -316,7 +311,7 @@ def smoothgrad(model, image: np.ndarray, cls: int, noise: float = 0.15, count: i
     standard deviation `noise` x the input range added (in batches of `batch` copies)."""
     image, cls, score = check_image(model, image), check_class(model, cls), _check_score(score)
     noise = _real("noise", noise, 0.0, 1.0)
-    count = _whole("count", count, 1, MAX_SMOOTH_COUNT)
+    count = checks.int_in("count", count, 1, MAX_SMOOTH_COUNT)
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
@@ -422,8 +417,8 @@ def occlusion_positions(height: int, width: int, patch: int, stride: int) -> tup
 
 def check_occlusion(model, patch: int, stride: int) -> tuple[int, int]:
     h, w, _ = models.input_shape_of(model)
-    patch = _whole("patch", patch, 1, 10**6)
-    stride = _whole("stride", stride, 1, 10**6)
+    patch = checks.int_in("patch", patch, 1, 10**6)
+    stride = checks.int_in("stride", stride, 1, 10**6)
     if patch > min(h, w):
         raise EngineError("explain_patch_too_large", patch=patch, height=h, width=w)
     return patch, stride
@@ -490,13 +485,13 @@ class AscentSettings:
 
 
 def check_ascent(s: AscentSettings) -> AscentSettings:
-    _whole("steps", s.steps, 1, MAX_ASCENT_STEPS)
+    checks.int_in("steps", s.steps, 1, MAX_ASCENT_STEPS)
     _real("step", s.step, 1e-6, 1.0)
-    _whole("jitter", s.jitter, 0, 8)
+    checks.int_in("jitter", s.jitter, 0, 8)
     _real("blur", s.blur, 0.0, 4.0)
-    _whole("blur_every", s.blur_every, 1, MAX_ASCENT_STEPS)
+    checks.int_in("blur_every", s.blur_every, 1, MAX_ASCENT_STEPS)
     _real("l2", s.l2, 0.0, 10.0)
-    _whole("seed", s.seed, 0, 2**31 - 1)
+    checks.int_in("seed", s.seed, 0, 2**31 - 1)
     return s
 
 

@@ -26,7 +26,7 @@ from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 
-from engine import config
+from engine import checks, config
 from engine.errors import EngineError
 from engine.shapes import layers
 
@@ -95,35 +95,20 @@ PRESETS: dict[str, ModelSpec] = {
 # ------------------------------------------------------------------ checking a spec
 
 
-def _bad(name: str, value: object) -> EngineError:
-    return EngineError("bad_hyperparameter", name=name, value=value)
-
-
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    """value as an int in low..high (floats with no fraction accepted, as editors give them)."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise _bad(name, value) from None
-    if isinstance(value, bool) or not number.is_integer() or not low <= number <= high:
-        raise _bad(name, value)
-    return int(number)
-
-
 def _rate(name: str, value: object) -> float:
     """A dropout rate in 0..MAX_DROPOUT."""
     try:
         rate = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise _bad(name, value) from None
+        raise checks.bad_hyperparameter(name, value) from None
     if isinstance(value, bool) or not 0.0 <= rate <= MAX_DROPOUT:
-        raise _bad(name, value)
+        raise checks.bad_hyperparameter(name, value)
     return rate
 
 
 def _choice(name: str, value: object, options: tuple[str, ...]) -> str:
     if value not in options:
-        raise _bad(name, value)
+        raise checks.bad_hyperparameter(name, value)
     return str(value)
 
 
@@ -146,17 +131,17 @@ def layers_from_text(text: str, head: str = "flatten") -> ModelSpec:
     """The checked ModelSpec of a `layers_text` (with `head`); EngineError for anything else."""
     blocks_text, separator, dense_text = str(text).partition(LAYERS_SEPARATOR)
     if not separator:
-        raise _bad("layers", text)
+        raise checks.bad_hyperparameter("layers", text)
 
     def rows(part: str, width: int) -> list[list[str]]:
         found = [row.split(CELL_SEPARATOR) for row in part.split(ROW_SEPARATOR)] if part else []
         if any(len(row) != width for row in found):
-            raise _bad("layers", text)
+            raise checks.bad_hyperparameter("layers", text)
         return found
 
     def flag(cell: str) -> bool:
         if cell not in ("0", "1"):
-            raise _bad("batchnorm", cell)
+            raise checks.bad_hyperparameter("batchnorm", cell)
         return cell == "1"
 
     blocks = tuple(ConvBlock(f, k, a, p, pool, flag(bn), d) for f, k, a, p, pool, bn, d in rows(blocks_text, 7))
@@ -167,15 +152,15 @@ def layers_from_text(text: str, head: str = "flatten") -> ModelSpec:
 def checked(spec: ModelSpec) -> ModelSpec:
     """The spec with every value validated and normalised (ints, floats, bools), else EngineError."""
     if not 1 <= len(spec.blocks) <= config.MAX_CONV_BLOCKS:
-        raise _bad("conv blocks", len(spec.blocks))
+        raise checks.bad_hyperparameter("conv blocks", len(spec.blocks))
     if len(spec.dense) > config.MAX_DENSE_LAYERS:
-        raise _bad("dense layers", len(spec.dense))
+        raise checks.bad_hyperparameter("dense layers", len(spec.dense))
     blocks = tuple(ConvBlock(
-        _whole("filters", b.filters, 1, config.MAX_FILTERS), _whole("kernel", b.kernel, 1, MAX_KERNEL),
+        checks.whole_in("filters", b.filters, 1, config.MAX_FILTERS), checks.whole_in("kernel", b.kernel, 1, MAX_KERNEL),
         _choice("activation", b.activation, ACTIVATIONS), _choice("padding", b.padding, PADDINGS),
         _choice("pool", b.pool, POOLS), bool(b.batchnorm), _rate("dropout", b.dropout))
         for b in spec.blocks)
-    dense = tuple(DenseLayer(_whole("units", d.units, 1, config.MAX_UNITS),
+    dense = tuple(DenseLayer(checks.whole_in("units", d.units, 1, config.MAX_UNITS),
                              _choice("activation", d.activation, ACTIVATIONS), _rate("dropout", d.dropout))
                   for d in spec.dense)
     return ModelSpec(blocks, dense, _choice("head", spec.head, HEADS))
@@ -185,7 +170,7 @@ def _check_shape(input_shape: tuple[int, int, int], classes: int) -> tuple[tuple
     shape = tuple(int(v) for v in input_shape)
     if len(shape) != 3 or shape[2] not in (1, 3) or min(shape[:2]) < 1:
         raise EngineError("bad_shape", name="input", expected="(H, W, 1) or (H, W, 3)", got=str(shape))
-    return shape, _whole("classes", classes, 2, 1000)  # type: ignore[return-value]
+    return shape, checks.whole_in("classes", classes, 2, 1000)  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------ summary (no TensorFlow)
@@ -282,7 +267,7 @@ def make_optimizer(name: str, learning_rate: float):
     if name not in kinds:
         raise EngineError("bad_mode", mode=name)
     if not 0 < float(learning_rate) <= 1:
-        raise _bad("learning_rate", learning_rate)
+        raise checks.bad_hyperparameter("learning_rate", learning_rate)
     return kinds[name](learning_rate=float(learning_rate))
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import config
+from engine import checks, config
 from engine.data import datasets
 from engine.errors import EngineError
 from engine.learn import models, training
@@ -86,12 +86,6 @@ class TransferSettings:
         return self.base.startswith(IMAGENET_PREFIX)
 
 
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise EngineError("bad_hyperparameter", name=name, value=value)
-    return int(value)
-
-
 def unfreeze_limit(base: str) -> int:
     """How many top conv layers fine-tuning may unfreeze for this base."""
     if base.startswith(IMAGENET_PREFIX):
@@ -111,7 +105,7 @@ def check_settings(s: TransferSettings) -> TransferSettings:
                             ("epochs", 2, min(config.MAX_TRANSFER_EPOCHS, config.MAX_EPOCHS)),
                             ("unfreeze", 1, unfreeze_limit(s.base)),
                             ("batch_size", 1, config.MAX_BATCH_SIZE), ("seed", 0, 2**31 - 1)):
-        _whole(name, getattr(s, name), low, high)
+        checks.int_in(name, getattr(s, name), low, high)
     if not 0 < float(s.learning_rate) <= 1:
         raise EngineError("bad_hyperparameter", name="learning_rate", value=s.learning_rate)
     return s

@@ -16,9 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from engine.errors import EngineError, as_float_array
+from engine import checks
+from engine.errors import as_float_array, EngineError
 from engine.lessons import forward
-from engine.ops import activations, backward, batchnorm, conv, optimizers, pooling
+from engine.ops import activations, backward, optimizers
 
 PARAM_NAMES = {"conv": ("kernel", "bias"), "dense": ("weights", "bias")}
 
@@ -245,16 +246,16 @@ def descend(image: object, steps: list[forward.Step], label: int, make_optimizer
             with np.errstate(all="ignore"):
                 for key in params:
                     g = step_grads[key]
-                    if optimizers._blown(g):
+                    if optimizers.blown(g):
                         raise FloatingPointError
                     new = opts[key].step(param_value(new_steps[key[0]], key[1]), g)
-                    if optimizers._blown(new):
+                    if optimizers.blown(new):
                         raise FloatingPointError
                     new_steps = with_param(new_steps, key[0], key[1], new)
                     if key == params[0]:
                         record = {name: np.array(v, copy=True) for name, v in opts[key].last.items()}
                 stages, grads = gradients(image, new_steps, label)
-                if not np.isfinite(grads.loss) or any(optimizers._blown(g) for g in grads.stage_grads[:-1]):
+                if not np.isfinite(grads.loss) or any(optimizers.blown(g) for g in grads.stage_grads[:-1]):
                     raise FloatingPointError
         except (FloatingPointError, EngineError):
             return Descent(np.array(losses_), current, np.array(kernels) if kernels else None, records, used,
@@ -345,7 +346,7 @@ def stage_grad_trace(stages: list[forward.Stage], grads: NetworkGrads, index: in
     probabilities), SoftmaxGradTrace (the logits), backward.InputGradTrace (before a conv), backward.PoolGradTrace
     (before a pooling), DenseInputGradTrace, FlattenGradTrace or ElementGradTrace.
     """
-    if not (conv._is_index(index) and 0 <= index < len(stages)):
+    if not (checks.is_int(index) and 0 <= index < len(stages)):
         raise EngineError("channel_out_of_range", channel=index, channels=len(stages))
     values = stages[index].values
     pos = tuple(int(p) for p in position)
@@ -404,6 +405,6 @@ def dense_weight_trace(stages: list[forward.Stage], grads: NetworkGrads, step_in
     stage = stages[step_index + 1]
     if stage.kind != "dense":
         raise EngineError("bad_mode", mode=stage.kind)
-    conv._check_position(d, u, *stage.step.weights.shape)
+    checks.position(d, u, *stage.step.weights.shape)
     a, delta = float(stages[step_index].values[d]), float(grads.stage_grads[step_index + 1][u])
     return DenseWeightGradTrace(int(d), int(u), a, delta, float(grads.param_grads[step_index + 1]["weights"][d, u]))

@@ -20,6 +20,7 @@ from numbers import Integral
 
 import numpy as np
 
+from engine import checks
 from engine.errors import EngineError
 from engine.ops import conv, kernels
 from engine.ops.batchnorm import batchnorm, BatchNormResult, BatchNormState
@@ -33,13 +34,6 @@ SIZES = (16, 64)  # smallest and largest picture side for photos and shapes
 DIGIT_SIZE = 28
 _POOL_PER_PHOTO = 24  # augmented variants of each built-in photo
 _SHAPES_PER_CLASS = 80
-
-
-def _int_in(name: str, value: object, low: int, high: int) -> int:
-    """value as an int in low..high, else EngineError('bad_hyperparameter')."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
-        raise EngineError("bad_hyperparameter", name=name, value=value)
-    return int(value)
 
 
 # ---------------------------------------------------------------- pools of pictures
@@ -90,9 +84,9 @@ def make_batch(source: str, count: int, size: int, index: int, seed: int = 0) ->
     """
     if source not in SOURCES:
         raise EngineError("bad_mode", mode=source)
-    count = _int_in("batch_size", count, 1, MAX_BATCH)
-    size = DIGIT_SIZE if source == "digit" else _int_in("size", size, *SIZES)
-    index = _int_in("batch", index, 0, 10**6)
+    count = checks.int_in("batch_size", count, 1, MAX_BATCH)
+    size = DIGIT_SIZE if source == "digit" else checks.int_in("size", size, *SIZES)
+    index = checks.int_in("batch", index, 0, 10**6)
     pool = _pool(source, size, int(seed))
     rows = (index * count + np.arange(count)) % len(pool)
     return pool[rows].copy()
@@ -198,7 +192,7 @@ def run_training(setup: BatchSetup, steps: int, gamma: np.ndarray, beta: np.ndar
                  momentum: float = 0.99, epsilon: float = 1e-3) -> Trajectory:
     """Feed batches 0..steps-1 through BN in training mode, starting from Keras' initial
     moving statistics; gamma and beta (C,) stay fixed (nothing is learned here)."""
-    steps = _int_in("steps", steps, 1, MAX_STEPS)
+    steps = checks.int_in("steps", steps, 1, MAX_STEPS)
     state = BatchNormState.initial(len(setup.filters))
     state.gamma, state.beta = np.asarray(gamma, float), np.asarray(beta, float)
     means, variances = [], []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import as_float_array, EngineError, require_finite
+from engine.ops import windows
 from engine.ops.pooling import pool2d, pool_output_hw
 from engine.shapes.output_size import AxisOutput, require_ok
 
@@ -42,7 +43,7 @@ def coverage(input_hw: tuple[int, int], pool_size: object, strides: object = Non
     ah, aw = pool_output_hw(input_hw, pool_size, strides, padding)
     require_ok((ah, aw))
     counts = _axis_counts(ah)[:, None] * _axis_counts(aw)[None, :]
-    return counts, ((ah.pad_before, ah.pad_after), (aw.pad_before, aw.pad_after))
+    return counts, windows.axis_pads(ah, aw)
 
 
 def shift_image(x: object, dy: int, dx: int) -> np.ndarray:

@@ -31,8 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 
+from engine import checks
 from engine.errors import as_float_array, EngineError, require_finite
-from engine.ops import activations, batchnorm, conv, pooling
+from engine.ops import activations, batchnorm, conv, pooling, windows
 from engine.shapes.output_size import AxisOutput, conv_output_hw, require_ok
 
 
@@ -81,7 +82,7 @@ def conv2d_backward(x: object, kernel: object, grad_out: object, strides: object
     Every stride, padding and dilation conv2d takes. Both gradients are themselves computed by
     conv2d (see the module docstring). Raises conv2d's errors and 'bad_shape' for grad_out.
     """
-    x, kernel, _ = conv._validate(x, kernel, None)
+    x, kernel, _ = conv.validate(x, kernel, None)
     ah, aw = _conv_axes(x, kernel, strides, padding, dilation)
     n, h, w, c = x.shape
     kh, kw, _, f = kernel.shape
@@ -142,7 +143,7 @@ def kernel_grad_trace(image: object, kernel_shape: tuple[int, int, int, int], gr
     ah, aw = conv_output_hw(img.shape[:2], (kh, kw), strides, padding, dilation)
     require_ok((ah, aw))
     g = _upstream(grad_out, (ah.output, aw.output, c_out))
-    conv._check_position(a, b, kh, kw)
+    checks.position(a, b, kh, kw)
     check_channel(channel, c_in)
     check_channel(filter, c_out)
     rows = np.arange(ah.output) * ah.stride + a * ah.dilation - ah.pad_before
@@ -158,7 +159,7 @@ def kernel_grad_trace(image: object, kernel_shape: tuple[int, int, int, int], gr
 
 
 def check_channel(channel: object, channels: int) -> None:
-    if not (conv._is_index(channel) and 0 <= channel < channels):
+    if not (checks.is_int(channel) and 0 <= channel < channels):
         raise EngineError("channel_out_of_range", channel=channel, channels=int(channels))
 
 
@@ -198,7 +199,7 @@ def input_grad_trace(input_hw: tuple[int, int], kernel: object, grad_out: object
     ah, aw = conv_output_hw(tuple(int(v) for v in input_hw), (kh, kw), strides, padding, dilation)
     require_ok((ah, aw))
     g = _upstream(grad_out, (ah.output, aw.output, c_out))
-    conv._check_position(row, col, ah.input, aw.input)
+    checks.position(row, col, ah.input, aw.input)
     check_channel(channel, c_in)
 
     def reached(axis: AxisOutput, pos: int) -> tuple[np.ndarray, np.ndarray]:
@@ -231,13 +232,13 @@ def pool2d_backward(x: object, grad_out: object, pool_size: object = 2, strides:
     first maximum in row-major order (TensorFlow's routing of ties); avg: it is shared by the
     window's real cells, 1/count each. Overlapping windows add. Raises pool2d's errors.
     """
-    mode = pooling._check_mode(mode)
+    mode = pooling.check_mode(mode)
     x = _finite("x", x, ndim=4)
     ah, aw = pooling.pool_output_hw(x.shape[1:3], pool_size, strides, padding)
     require_ok((ah, aw))
     g = _upstream(grad_out, (x.shape[0], ah.output, aw.output, x.shape[3]))
     dt = _dtype(x, g)
-    xp = pooling._pad_hw(x.astype(dt), ah, aw, -np.inf if mode == "max" else 0.0)
+    xp = windows.pad_spatial(x.astype(dt), windows.axis_pads(ah, aw), -np.inf if mode == "max" else 0.0)
     dxp = np.zeros_like(xp)
     offsets = list(pooling.window_offsets(ah, aw))
     if mode == "max":
@@ -253,7 +254,7 @@ def pool2d_backward(x: object, grad_out: object, pool_size: object = 2, strides:
         for k, (_, _, rows, cols) in enumerate(offsets):
             dxp[:, rows, cols] += np.where(winner == k, g, 0)
     else:
-        counts = pooling._real_counts(ah)[:, None] * pooling._real_counts(aw)[None, :]
+        counts = pooling.real_counts(ah)[:, None] * pooling.real_counts(aw)[None, :]
         share = (g / counts[None, :, :, None]).astype(dt)
         for _, _, rows, cols in offsets:
             dxp[:, rows, cols] += share
@@ -265,7 +266,7 @@ def global_pool_backward(x: object, grad_out: object, mode: str = "avg") -> np.n
 
     avg: g / (H*W) everywhere; max: g split equally among the cells equal to the maximum.
     """
-    mode = pooling._check_mode(mode)
+    mode = pooling.check_mode(mode)
     x = _finite("x", x, ndim=4)
     g = _upstream(grad_out, (x.shape[0], x.shape[3]))
     dt = _dtype(x, g)
@@ -304,12 +305,12 @@ def pool_grad_trace(image: object, grad_out: object, pool_size: object = 2, stri
     Uses engine.ops.pooling.pool_trace for each window reaching the cell (its winner, its count).
     total equals pool2d_backward(...)[0, row, col, channel].
     """
-    mode = pooling._check_mode(mode)
+    mode = pooling.check_mode(mode)
     img = _finite("image", image, ndim=3)
     ah, aw = pooling.pool_output_hw(img.shape[:2], pool_size, strides, padding)
     require_ok((ah, aw))
     g = _upstream(grad_out, (ah.output, aw.output, img.shape[2]))
-    conv._check_position(row, col, ah.input, aw.input)
+    checks.position(row, col, ah.input, aw.input)
     check_channel(channel, img.shape[2])
 
     def reached(axis: AxisOutput, pos: int) -> list[int]:
@@ -430,7 +431,7 @@ def dropout_backward(grad_out: object, keep: object, rate: float) -> np.ndarray:
     """dL/dx of inverted dropout with the forward pass's keep mask (same shape): g * keep / (1 - rate)."""
     from engine.ops import dropout  # noqa: PLC0415
 
-    p = dropout._check_rate(rate)
+    p = dropout.check_rate(rate)
     mask = np.asarray(keep, dtype=bool)
     g = _upstream(grad_out, mask.shape)
     return np.where(mask, g / g.dtype.type(1.0 - p), g.dtype.type(0))

@@ -11,7 +11,7 @@ import numpy as np
 from engine.errors import as_float_array, EngineError, require_finite
 
 
-def _check_rate(rate: object) -> float:
+def check_rate(rate: object) -> float:
     """Return `rate` as a float in [0, 1) or raise EngineError('bad_rate')."""
     try:
         value = float(rate)  # type: ignore[arg-type]
@@ -32,7 +32,7 @@ def dropout(x: object, rate: float, training: bool = True,
     """
     arr = as_float_array("x", x)
     require_finite("x", arr)
-    p = _check_rate(rate)
+    p = check_rate(rate)
     if not training or p == 0.0:
         return arr.copy(), np.ones(arr.shape, dtype=bool)
     rng = np.random.default_rng(seed)

@@ -34,11 +34,11 @@ no skimage counterpart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
 
+from engine import checks
 from engine.errors import as_float_array, EngineError, require_finite
 
 # (dy, dx) of the four one-pixel shifts: horizontal, vertical and the two diagonals
@@ -63,21 +63,14 @@ def _image(image: object) -> np.ndarray:
 
 def _odd_size(size: object) -> int:
     """A window side: an odd integer from 1 to 31."""
-    if isinstance(size, bool) or not isinstance(size, Integral) or not 1 <= size <= 31 or size % 2 == 0:
+    if not checks.is_int(size) or not 1 <= size <= 31 or size % 2 == 0:
         raise EngineError("bad_hyperparameter", name="window size", value=size)
     return int(size)
 
 
-def _real_in(name: str, value: object, low: float, high: float) -> float:
-    """A real number in [low, high], else EngineError('bad_hyperparameter')."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not low <= float(value) <= high:
-        raise EngineError("bad_hyperparameter", name=name, value=value)
-    return float(value)
-
-
 def _check_pixel(shape: tuple[int, int], row: object, col: object) -> tuple[int, int]:
     """(row, col) inside the image, else EngineError('position_out_of_range')."""
-    ok = all(isinstance(v, Integral) and not isinstance(v, bool) for v in (row, col))
+    ok = all(checks.is_int(v) for v in (row, col))
     if not ok or not (0 <= row < shape[0] and 0 <= col < shape[1]):
         raise EngineError("position_out_of_range", row=row, col=col, rows=shape[0], cols=shape[1])
     return int(row), int(col)
@@ -181,7 +174,7 @@ def _window_args(window: object, sigma: object, size: object) -> tuple[str, floa
     if window not in WINDOWS:
         raise EngineError("bad_mode", mode=window)
     if window == "gaussian":
-        return window, _real_in("sigma", sigma, 0.1, 10.0), 1
+        return window, checks.real_in("sigma", sigma, 0.1, 10.0), 1
     return window, 1.0, _odd_size(size)
 
 
@@ -197,7 +190,7 @@ def structure_tensor(image: object, window: str = "gaussian", sigma: float = 1.0
 
 def response(tensor: StructureTensor, k: float = 0.05) -> np.ndarray:
     """R = det(M) - k trace(M)^2 at every pixel, (H, W)."""
-    k = _real_in("k", k, 0.0, MAX_K)
+    k = checks.real_in("k", k, 0.0, MAX_K)
     det = tensor.sxx * tensor.syy - tensor.sxy ** 2
     trace = tensor.sxx + tensor.syy
     return det - k * trace ** 2
@@ -214,7 +207,7 @@ def classify(r: np.ndarray, threshold: float = 0.01) -> np.ndarray:
 
     t = threshold in (0, 1]; the scale max|R| makes the rule independent of image contrast.
     """
-    t = _real_in("threshold", threshold, 1e-6, 1.0)
+    t = checks.real_in("threshold", threshold, 1e-6, 1.0)
     scale = float(np.max(np.abs(r))) or 1.0
     kinds = np.zeros(r.shape, dtype=np.int8)
     kinds[r < -t * scale] = 1
@@ -230,7 +223,7 @@ def corner_peaks(r: np.ndarray, threshold: float = 0.01, min_distance: int = 2) 
     pixels inside the image (the zeros outside make the picture's own frame look like an
     edge; skimage's corner_peaks excludes that border the same way by default).
     """
-    if isinstance(min_distance, bool) or not isinstance(min_distance, Integral) or not 1 <= min_distance <= 50:
+    if not checks.is_int(min_distance) or not 1 <= min_distance <= 50:
         raise EngineError("bad_hyperparameter", name="min_distance", value=min_distance)
     d = int(min_distance)
     local_max = r == ndi.maximum_filter(r, size=2 * d + 1, mode="nearest")

@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy.special import comb
 
+from engine import checks
 from engine.errors import as_float_array, EngineError, require_finite
 
 PRESETS = ("identity", "box_blur", "gaussian_blur", "sharpen", "laplacian", "sobel_x",
@@ -34,7 +35,7 @@ _FRACTION = re.compile(r"^([^/]+)/([^/]+)$")
 
 def _check_size(size: object) -> int:
     """size as an int in 1..MAX_SIZE."""
-    if isinstance(size, bool) or not isinstance(size, Integral):
+    if not checks.is_int(size):
         raise EngineError("bad_hyperparameter", name="size", value=size)
     if size < 1:
         raise EngineError("kernel_lt_1", kernel=int(size))
@@ -104,7 +105,7 @@ def stack_filter(pattern2d: object, depth: int) -> np.ndarray:
     """
     pattern = as_float_array("kernel", pattern2d, ndim=2).astype(np.float64, copy=False)
     require_finite("kernel", pattern)
-    if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 1:
+    if not checks.is_int(depth) or depth < 1:
         raise EngineError("bad_hyperparameter", name="depth", value=depth)
     return np.repeat(pattern[..., None] / depth, int(depth), axis=2)
 

@@ -242,7 +242,7 @@ class PathResult:
     diverged_at: int | None = None
 
 
-def _blown(a: np.ndarray) -> bool:
+def blown(a: np.ndarray) -> bool:
     """True when `a` holds NaN/inf or a magnitude above DIVERGENCE_LIMIT."""
     # one reduction: max|a| <= limit is False for NaN (any comparison with NaN is) and for inf
     return a.size > 0 and not np.abs(a).max() <= DIVERGENCE_LIMIT
@@ -267,10 +267,10 @@ def run_path(optimizer: Optimizer, grad_fn: Callable[[np.ndarray], object], star
             if grad.shape != point.shape:
                 raise EngineError("bad_shape", name="grads", expected=str(point.shape),
                                   got=str(grad.shape))
-            if _blown(grad):
+            if blown(grad):
                 return PathResult(np.array(points), records, True, i)
             new = optimizer._checked_step(point, grad)  # checked: same shape and dtype, not blown
-            if _blown(new):
+            if blown(new):
                 return PathResult(np.array(points), records, True, i)
             point = new
             points.append(point.copy())

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import checks
 from engine.errors import as_float_array, EngineError, require_finite
-from engine.ops.conv import _check_position, _gather_window, _is_index
+from engine.ops import windows
 from engine.shapes.output_size import AxisOutput, conv_output_hw, pair, require_ok
 
 _MODES = ("max", "avg")
@@ -44,22 +45,14 @@ def pool_output_hw(input_hw: tuple[int, int], pool_size: object, strides: object
     return tuple(a if a.ok else dataclasses.replace(a, reason="pool_too_large") for a in axes)
 
 
-def _check_mode(mode: object) -> str:
+def check_mode(mode: object) -> str:
     """Return mode if it is 'max' or 'avg', else raise EngineError('bad_mode')."""
     if mode not in _MODES:
         raise EngineError("bad_mode", mode=repr(mode))
     return mode
 
 
-def _pad_hw(x: np.ndarray, ah: AxisOutput, aw: AxisOutput, value: float) -> np.ndarray:
-    """Pad the spatial axes of x (N,H,W,C) with `value`; x itself when no padding."""
-    pads = ((0, 0), (ah.pad_before, ah.pad_after), (aw.pad_before, aw.pad_after), (0, 0))
-    if not any(p for pair_ in pads for p in pair_):
-        return x
-    return np.pad(x, pads, constant_values=value)
-
-
-def _real_counts(axis: AxisOutput) -> np.ndarray:
+def real_counts(axis: AxisOutput) -> np.ndarray:
     """(O,) how many real (non-padding) input pixels each window covers along one axis."""
     start = np.arange(axis.output) * axis.stride - axis.pad_before
     return np.minimum(start + axis.kernel, axis.input) - np.maximum(start, 0)
@@ -83,12 +76,12 @@ def pool2d(x: object, pool_size: object = 2, strides: object = None, padding: ob
     Raises EngineError: 'bad_mode', 'bad_shape', 'nonfinite', 'not_numeric', 'empty_input',
     'pool_too_large', 'bad_padding' and the hyperparameter keys of output_size.
     """
-    mode = _check_mode(mode)
+    mode = check_mode(mode)
     x = as_float_array("x", x, ndim=4)
     require_finite("x", x)
     ah, aw = pool_output_hw(x.shape[1:3], pool_size, strides, padding)
     require_ok((ah, aw))
-    xp = _pad_hw(x, ah, aw, -np.inf if mode == "max" else 0.0)
+    xp = windows.pad_spatial(x, windows.axis_pads(ah, aw), -np.inf if mode == "max" else 0.0)
     # one whole-array operation per window offset (a, b): out = reduce_ab xp[:, i*S+a, j*S+b]
     out = None
     for _, _, rows, cols in window_offsets(ah, aw):
@@ -101,14 +94,14 @@ def pool2d(x: object, pool_size: object = 2, strides: object = None, padding: ob
             np.add(out, view, out=out)
     if mode == "avg":
         # divide each window's sum by its count of real pixels (separable: rows x cols)
-        counts = _real_counts(ah)[:, None] * _real_counts(aw)[None, :]
+        counts = real_counts(ah)[:, None] * real_counts(aw)[None, :]
         out /= counts[None, :, :, None].astype(out.dtype)
     return out
 
 
 def global_pool(x: object, mode: str = "avg") -> np.ndarray:
     """Global average or max pooling: x (N,H,W,C) -> (N,C), over all H*W positions."""
-    mode = _check_mode(mode)
+    mode = check_mode(mode)
     x = as_float_array("x", x, ndim=4)
     require_finite("x", x)
     if mode == "max":
@@ -142,15 +135,15 @@ def pool_trace(image: object, pool_size: object = 2, strides: object = None,
     result equals pool2d(image[None], ...)[0, row, col, channel]. Raises pool2d's errors
     plus 'position_out_of_range' and 'channel_out_of_range'.
     """
-    mode = _check_mode(mode)
+    mode = check_mode(mode)
     img = as_float_array("image", image, ndim=3)
     require_finite("image", img)
     ah, aw = pool_output_hw(img.shape[:2], pool_size, strides, padding)
     require_ok((ah, aw))
-    _check_position(row, col, ah.output, aw.output)
-    if not (_is_index(channel) and 0 <= channel < img.shape[2]):
+    checks.position(row, col, ah.output, aw.output)
+    if not (checks.is_int(channel) and 0 <= channel < img.shape[2]):
         raise EngineError("channel_out_of_range", channel=channel, channels=int(img.shape[2]))
-    rows, cols, is_pad, window = _gather_window(img[:, :, channel:channel + 1], ah, aw, row,
+    rows, cols, is_pad, window = windows.window_at(img[:, :, channel:channel + 1], ah, aw, row,
                                                 col, fill=np.nan)
     window = window[..., 0]
     if mode == "max":

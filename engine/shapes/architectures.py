@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from numbers import Integral
 
+from engine import checks
 from engine.errors import EngineError
 from engine.shapes import layers
 
@@ -187,9 +187,8 @@ class Graph:
         spec = layers.Conv2DSpec(filters, kernel, strides, padding, 1, use_bias)
         row = _one((h, w, c // groups), spec)
         k, s = _two(kernel), _two(strides)
-        fan = f"{k[0]}×{k[1]}×" + (f"({c}/{groups})" if groups > 1 else f"{c}")
-        params = (f"({fan} + 1) × {filters}" if use_bias else f"{fan} × {filters}") + f" = {_n(row.params)}"
-        macs = f"{row.output_shape[0]}×{row.output_shape[1]}×{filters} × {fan} = {_n(row.macs)}"
+        params = layers.conv2d_params_formula(k, c, filters, use_bias, groups, _n)
+        macs = layers.conv2d_macs_formula(row.output_shape[:2], k, c, filters, groups, _n)
         cfg = f"{k[0]}×{k[1]}" + (f"/{s[0]}" if s[0] > 1 else "") + f", {filters}, {padding}"
         cfg += (f", groups {groups}" if groups > 1 else "") + (f", {activation}" if activation else "")
         return self._window(name, "conv", src, row, (k, s, padding, groups), params, macs, cfg, filters)
@@ -256,7 +255,7 @@ class Graph:
         name = self._name(name, "zero_padding2d")
         src = self._in(x)
         h, w, c = _image(src, name)
-        if not _count(pad):
+        if not checks.is_count(pad):
             raise EngineError("negative_padding", padding=pad)
         shape = (h + 2 * pad, w + 2 * pad, c)
         shape_f = f"I + 2p = {h} + 2·{pad} = {shape[0]} → {_shape(shape)}"
@@ -293,10 +292,10 @@ class Graph:
         units = self.units(name, units)
         row = _one(src.shape, layers.DenseSpec(units, use_bias))
         d = src.shape[0]
-        params = (f"({d} + 1) × {units}" if use_bias else f"{d} × {units}") + f" = {_n(row.params)}"
+        params = layers.dense_params_formula(d, units, use_bias, _n)
         cfg = f"{units}" + (f", {activation}" if activation else "")
         return self._vector(name, "dense", src, row,
-                            {"params": params, "macs": f"{d} × {units} = {_n(row.macs)}"}, cfg, units)
+                            {"params": params, "macs": layers.dense_macs_formula(d, units, _n)}, cfg, units)
 
     def _vector(self, name, kind, src, row, formulas, cfg="", units=None) -> str:
         """A node whose output is a vector: it depends on the whole input."""
@@ -353,10 +352,6 @@ class Graph:
         formulas = {"shape": shape_f, "params": "0", "macs": "0", "rf": rf_f}
         return self._add(Node(name, kind, tuple(s.name for s in srcs), tuple(shape), 0, 0, 0, rf,
                               jump, is_global, formulas, "", self.block))
-
-
-def _count(v: object) -> bool:
-    return isinstance(v, Integral) and not isinstance(v, bool) and v >= 1
 
 
 def _image(src: Node, name: str) -> tuple[int, int, int]:
@@ -630,7 +625,7 @@ def minimum_size(key: str) -> int:
 def _check_overrides(overrides: dict[str, int] | None) -> dict[str, int]:
     out = {}
     for name, value in (overrides or {}).items():
-        if not _count(value) or value > MAX_UNITS:
+        if not checks.is_count(value) or value > MAX_UNITS:
             raise EngineError("bad_hyperparameter", name=name, value=value)
         out[str(name)] = int(value)
     return out
@@ -648,7 +643,7 @@ def build(key: str, size: int | None = None, width: float = 1.0,
     arch = _arch(key)
     size = arch.default_size if size is None else size
     low = minimum_size(key)
-    if not _count(size) or not low <= size <= MAX_SIZE:
+    if not checks.is_count(size) or not low <= size <= MAX_SIZE:
         raise EngineError("arch_input_size", size=size, minimum=low, maximum=MAX_SIZE)
     if width not in WIDTHS:
         raise EngineError("bad_hyperparameter", name="width", value=width)
@@ -685,18 +680,12 @@ class Comparison:
         return pr / pl, (mr / ml if ml else 0.0)
 
 
-def _checked(name: str, value: object, low: int, high: int) -> int:
-    if not _count(value) or not low <= value <= high:
-        raise EngineError("bad_hyperparameter", name=name, value=value)
-    return int(value)
-
-
 def stacked_vs_large(size: int = 28, channels: int = 1, layers_: int = 2) -> Comparison:
     """One (2n+1)×(2n+1) conv (left) against n stacked 3×3 convs (right), C channels in and
     out, same padding: equal receptive field, fewer weights (the notes: 26 against 2 × 10)."""
-    size = _checked("size", size, 1, MAX_SIZE)
-    channels = _checked("channels", channels, 1, 1024)
-    n = _checked("layers", layers_, 2, 3)
+    size = checks.int_in("size", size, 1, MAX_SIZE)
+    channels = checks.int_in("channels", channels, 1, 1024)
+    n = checks.int_in("layers", layers_, 2, 3)
     big = Graph("large")
     x = big.input((size, size, channels))
     big.conv(x, channels, 2 * n + 1, 1, "same", name=f"conv_{2 * n + 1}x{2 * n + 1}")
@@ -711,10 +700,10 @@ def reduction_saving(size: int = 28, c_in: int = 192, reduce: int = 16, c_out: i
                      kernel: int = 5) -> Comparison:
     """A k×k conv straight on C_in channels (left) against a 1×1 conv down to `reduce` channels
     first (right), as in an inception branch; both give size×size×c_out."""
-    size = _checked("size", size, 1, MAX_SIZE)
-    c_in, reduce, c_out = (_checked(n, v, 1, 2048) for n, v in
+    size = checks.int_in("size", size, 1, MAX_SIZE)
+    c_in, reduce, c_out = (checks.int_in(n, v, 1, 2048) for n, v in
                            (("C_in", c_in), ("reduce", reduce), ("C_out", c_out)))
-    kernel = _checked("kernel", kernel, 1, 7)
+    kernel = checks.int_in("kernel", kernel, 1, 7)
     direct = Graph("direct")
     x = direct.input((size, size, c_in))
     direct.conv(x, c_out, kernel, 1, "same", name=f"conv_{kernel}x{kernel}")

@@ -7,15 +7,18 @@ Receptive field (one axis): r_out = r_in + (K_eff - 1) * j_in, j_out = j_in * S,
 r = j = 1 at the input, K_eff = D*(K-1) + 1 (a pooling window counts as a kernel).
 MACs count the multiply-adds of the weight layers per sample (conv: out_h*out_w*c_out*kh*kw*c_in,
 dense: inputs*units); pooling, batch norm, dropout and flatten count 0.
-This module is self-contained on purpose (engine/shapes/output_size.py holds the same arithmetic).
+Sliding-window sizes come from engine.shapes.output_size (the one output-size formula); the
+parameter and multiply-add formulas (numbers and their written-out text) live here only.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
+from typing import Callable
 
+from engine import checks
 from engine.errors import EngineError
+from engine.shapes import output_size
 
 Pair = int | tuple[int, int]
 
@@ -117,18 +120,50 @@ def dense_params(d: int, u: int, use_bias: bool = True) -> int:
     return (d + (1 if use_bias else 0)) * u
 
 
+def conv2d_macs(output_hw: tuple[int, int], kernel_hw: tuple[int, int], c_in: int, c_out: int) -> int:
+    """Multiply-adds of one sample: OH*OW*C_out outputs, each KH*KW*C_in products."""
+    return (int(output_hw[0]) * int(output_hw[1]) * int(c_out)
+            * int(kernel_hw[0]) * int(kernel_hw[1]) * int(c_in))
+
+
+def _conv_fan(kernel_hw: tuple[int, int], c_in: int, groups: int) -> str:
+    """'KH×KW×C_in' (or 'KH×KW×(C_in/groups)' for a grouped convolution): one filter's inputs."""
+    return f"{kernel_hw[0]}×{kernel_hw[1]}×" + (f"({c_in}/{groups})" if groups > 1 else f"{c_in}")
+
+
+def conv2d_params_formula(kernel_hw: tuple[int, int], c_in: int, c_out: int, use_bias: bool = True,
+                          groups: int = 1, number: Callable[[int], str] = str) -> str:
+    """'(KH×KW×C_in + 1) × C_out = P' with the numbers (C_in/groups per filter when grouped)."""
+    fan = _conv_fan(kernel_hw, c_in, groups)
+    params = conv2d_params(kernel_hw[0], kernel_hw[1], c_in // groups, c_out, use_bias)
+    return (f"({fan} + 1) × {c_out}" if use_bias else f"{fan} × {c_out}") + f" = {number(params)}"
+
+
+def conv2d_macs_formula(output_hw: tuple[int, int], kernel_hw: tuple[int, int], c_in: int, c_out: int,
+                        groups: int = 1, number: Callable[[int], str] = str) -> str:
+    """'OH×OW×C_out × KH×KW×C_in = M': every output value costs one filter's multiply-adds."""
+    macs = conv2d_macs(output_hw, kernel_hw, c_in // groups, c_out)
+    return (f"{output_hw[0]}×{output_hw[1]}×{c_out} × {_conv_fan(kernel_hw, c_in, groups)}"
+            f" = {number(macs)}")
+
+
+def dense_params_formula(d: int, u: int, use_bias: bool = True, number: Callable[[int], str] = str) -> str:
+    """'(D + 1) × U = P' with the numbers."""
+    return (f"({d} + 1) × {u}" if use_bias else f"{d} × {u}") + f" = {number(dense_params(d, u, use_bias))}"
+
+
+def dense_macs_formula(d: int, u: int, number: Callable[[int], str] = str) -> str:
+    """'D × U = M': one sample's multiply-adds of a Dense layer on a vector."""
+    return f"{d} × {u} = {number(d * u)}"
+
+
 # ----------------------------------------------------------------- size arithmetic
-
-
-def _is_count(v: object) -> bool:
-    """True for an integer (not bool) >= 1."""
-    return isinstance(v, Integral) and not isinstance(v, bool) and v >= 1
 
 
 def _pair(value: object, key: str, param: str) -> tuple[int, int]:
     """An int or a pair of ints >= 1 as (vertical, horizontal); else EngineError(key)."""
     items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or not all(_is_count(v) for v in items):
+    if len(items) != 2 or not all(checks.is_count(v) for v in items):
         raise EngineError(key, **{param: value})
     return int(items[0]), int(items[1])
 
@@ -138,15 +173,6 @@ def _padding(padding: object) -> str:
     if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
         raise EngineError("bad_padding", padding=padding)
     return padding.lower()
-
-
-def _out_size(size: int, k_eff: int, stride: int, padding: str) -> int | None:
-    """TensorFlow output length along one axis; None when a 'valid' window does not fit."""
-    if padding == "same":
-        return -(-size // stride)  # ceil(I / S)
-    if k_eff > size:
-        return None
-    return (size - k_eff) // stride + 1
 
 
 def _spatial(shape: tuple[int, ...], what: str) -> tuple[int, int, int]:
@@ -197,21 +223,20 @@ class _Walker:
                error: str) -> tuple[int, int]:
         """Output (H, W) of a sliding window; raise `error` when it does not fit."""
         h, w, _ = _spatial(self.shape, "input")
-        k_eff = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
-        out = (_out_size(h, k_eff[0], s[0], padding), _out_size(w, k_eff[1], s[1], padding))
-        for axis in (0, 1):
-            if out[axis] is None:
-                size = (h, w)[axis]
-                if error == "kernel_too_large":
-                    raise EngineError(error, effective_kernel=k_eff[axis], padded_input=size)
-                raise EngineError(error, pool=k[axis], padded_input=size)
-        self.receptive(k_eff, s)
-        return out  # type: ignore[return-value]
+        axes = output_size.conv_output_hw((h, w), k, s, padding, d)
+        for axis in axes:
+            if axis.ok:
+                continue
+            if error == "kernel_too_large":
+                raise EngineError(error, effective_kernel=axis.effective_kernel, padded_input=axis.padded_input)
+            raise EngineError(error, pool=axis.kernel, padded_input=axis.padded_input)
+        self.receptive((axes[0].effective_kernel, axes[1].effective_kernel), s)
+        return axes[0].output, axes[1].output
 
 
 def _conv(w: _Walker, spec: Conv2DSpec) -> LayerRow:
     """Conv2D row: ((kh*kw*c_in + 1) * filters) parameters."""
-    if not _is_count(spec.filters):
+    if not checks.is_count(spec.filters):
         raise EngineError("bad_hyperparameter", name="filters", value=spec.filters)
     k = _pair(spec.kernel_size, "kernel_lt_1", "kernel")
     s = _pair(spec.strides, "stride_lt_1", "stride")
@@ -221,10 +246,8 @@ def _conv(w: _Walker, spec: Conv2DSpec) -> LayerRow:
     oh, ow = w.window(k, s, d, padding, "kernel_too_large")
     w.shape = (oh, ow, spec.filters)
     params = conv2d_params(k[0], k[1], c_in, spec.filters, spec.use_bias)
-    fan = f"{k[0]}×{k[1]}×{c_in}"
-    formula = (f"({fan} + 1) × {spec.filters} = {params}" if spec.use_bias
-               else f"{fan} × {spec.filters} = {params}")
-    macs = oh * ow * spec.filters * k[0] * k[1] * c_in
+    formula = conv2d_params_formula(k, c_in, spec.filters, spec.use_bias)
+    macs = conv2d_macs((oh, ow), k, c_in, spec.filters)
     return LayerRow(w.name("conv2d"), "conv2d", w.shape, params, params, 0, macs,
                     w.rf_value(), formula)
 
@@ -254,7 +277,7 @@ def _global_pool(w: _Walker, spec: GlobalPoolSpec) -> LayerRow:
 
 def _dense(w: _Walker, spec: DenseSpec) -> LayerRow:
     """Dense row on the last axis: (d + 1) * units parameters."""
-    if not _is_count(spec.units):
+    if not checks.is_count(spec.units):
         raise EngineError("bad_hyperparameter", name="units", value=spec.units)
     d = w.shape[-1]
     w.shape = w.shape[:-1] + (spec.units,)
@@ -263,8 +286,7 @@ def _dense(w: _Walker, spec: DenseSpec) -> LayerRow:
     else:  # Dense on an image acts like a 1x1 convolution
         w.receptive((1, 1), (1, 1))
     params = dense_params(d, spec.units, spec.use_bias)
-    formula = (f"({d} + 1) × {spec.units} = {params}" if spec.use_bias
-               else f"{d} × {spec.units} = {params}")
+    formula = dense_params_formula(d, spec.units, spec.use_bias)
     macs = math.prod(w.shape[:-1]) * d * spec.units
     return LayerRow(w.name("dense"), "dense", w.shape, params, params, 0, macs,
                     w.rf_value(), formula)
@@ -298,7 +320,7 @@ _RULES = {Conv2DSpec: _conv, PoolSpec: _pool, GlobalPoolSpec: _global_pool, Dens
 
 def _check_shape(shape: object) -> tuple[int, ...]:
     """A shape (H, W, C) or (D,) of positive ints, else EngineError('bad_shape')."""
-    ok = isinstance(shape, (tuple, list)) and len(shape) in (1, 3) and all(map(_is_count, shape))
+    ok = isinstance(shape, (tuple, list)) and len(shape) in (1, 3) and all(map(checks.is_count, shape))
     if not ok:
         raise EngineError("bad_shape", name="input", expected="(H, W, C) or (D,)", got=str(shape))
     return tuple(int(v) for v in shape)  # type: ignore[union-attr]

@@ -18,9 +18,9 @@ int or (sh, sw).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Union
 
+from engine import checks
 from engine.errors import EngineError
 
 # One axis' padding once parsed: a mode name or explicit (before, after) counts.
@@ -46,14 +46,9 @@ class AxisOutput:
     reason: str | None  # ERROR_KEYS key when not ok
 
 
-def _is_int(value: object) -> bool:
-    """True for Python / NumPy integers, False for bool and everything else."""
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
 def _positive_int(value: object, key: str, param: str, name: str) -> int:
     """Check one integer hyperparameter is >= 1; raise EngineError(key, param=value) if below."""
-    if not _is_int(value):
+    if not checks.is_int(value):
         raise EngineError("bad_hyperparameter", name=name, value=repr(value))
     if value < 1:
         raise EngineError(key, **{param: int(value)})
@@ -66,7 +61,7 @@ def pair(value: object, key: str, param: str, name: str) -> tuple[int, int]:
     `key`/`param` name the EngineError raised for a value below 1 (e.g. 'stride_lt_1', 'stride');
     anything that is not one or two integers raises 'bad_hyperparameter'.
     """
-    if _is_int(value):
+    if checks.is_int(value):
         v = _positive_int(value, key, param, name)
         return v, v
     if isinstance(value, (tuple, list)) and len(value) == 2:
@@ -77,11 +72,11 @@ def pair(value: object, key: str, param: str, name: str) -> tuple[int, int]:
 
 def _axis_padding(spec: object, whole: object) -> AxisPadding:
     """Parse one axis of a padding spec: an int P -> (P, P), a pair -> (before, after)."""
-    if _is_int(spec):
+    if checks.is_int(spec):
         if spec < 0:
             raise EngineError("negative_padding", padding=repr(whole))
         return int(spec), int(spec)
-    if isinstance(spec, (tuple, list)) and len(spec) == 2 and all(_is_int(v) for v in spec):
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and all(checks.is_int(v) for v in spec):
         if spec[0] < 0 or spec[1] < 0:
             raise EngineError("negative_padding", padding=repr(whole))
         return int(spec[0]), int(spec[1])
@@ -108,7 +103,7 @@ def resolve_padding(padding_spec: object) -> tuple[AxisPadding, AxisPadding]:
     mode = _mode(padding_spec)
     if mode is not None:
         return mode, mode
-    if _is_int(padding_spec):
+    if checks.is_int(padding_spec):
         p = _axis_padding(padding_spec, padding_spec)
         return p, p
     if isinstance(padding_spec, (tuple, list)) and len(padding_spec) == 2:
@@ -148,7 +143,7 @@ def axis_output(input: int, kernel: int, stride: int = 1,
     'empty_input' (input < 1), 'kernel_lt_1', 'stride_lt_1', 'dilation_lt_1',
     'negative_padding', 'bad_padding', 'bad_hyperparameter' (not an integer).
     """
-    if not _is_int(input):
+    if not checks.is_int(input):
         raise EngineError("bad_hyperparameter", name="input", value=repr(input))
     if input < 1:
         raise EngineError("empty_input", name="input")

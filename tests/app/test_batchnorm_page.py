@@ -10,7 +10,6 @@ import pytest
 
 from engine.lessons import batchnorm_batches
 from engine.ops.batchnorm import batchnorm_param_count
-from engine.shapes import layers
 from tests.app.figure_data import tiles
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate

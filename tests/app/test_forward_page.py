@@ -11,7 +11,7 @@ import pytest
 from engine.data import datasets
 from engine.lessons import forward
 from engine.ops import conv
-from tests.app.figure_data import array, chart, chart_keys, drawn_keys
+from tests.app.figure_data import array, chart, drawn_keys
 from tests.app.helpers import assert_no_exception, open_page, shown_text
 from ui.i18n import translate
 from visuals import formulas, pooling as pviz

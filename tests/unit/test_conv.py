@@ -12,7 +12,8 @@ import tensorflow as tf  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from engine.ops import conv  # noqa: E402
-from engine.ops.conv import conv2d, conv_macs, conv_trace, pad_input  # noqa: E402
+from engine.ops.conv import conv2d, conv_trace, pad_input  # noqa: E402
+from engine.shapes.layers import conv2d_macs  # noqa: E402
 from tests.unit.checks import raises_key  # noqa: E402
 
 SETTINGS = settings(max_examples=80, deadline=None)
@@ -240,7 +241,7 @@ def test_pad_input_and_macs():
     xp, pads = pad_input(x, ((0, 1), (2, 0)), 3, value=-1.0)
     assert pads == ((0, 1), (2, 0)) and xp[0, 4, 0, 0] == -1.0
     assert pad_input(x, "valid", 3)[0] is x
-    assert conv_macs((5, 5), (3, 3), 3, 8) == 5 * 5 * 3 * 3 * 3 * 8
+    assert conv2d_macs((5, 5), (3, 3), 3, 8) == 5 * 5 * 3 * 3 * 3 * 8
 
 
 def test_bad_inputs_raise_their_keys():
