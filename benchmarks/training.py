@@ -55,7 +55,7 @@ def run_plain(data: training.DataSplit, settings: training.TrainSettings = SETTI
     start = time.perf_counter()
     keras.utils.set_random_seed(settings.seed)
     model = models.build_keras(SPEC, data.input_shape, data.classes)
-    model.compile(optimizer=models.make_optimizer(settings.optimizer, settings.learning_rate),
+    model.compile(optimizer=models.keras_optimizer(settings.optimizer, settings.learning_rate),
                   loss=models.loss_name(settings.encoding), metrics=["accuracy"])
     x, xv = data.x_train / 255.0, data.x_val / 255.0
     y, yv = training.one_hot(data.y_train, 10), training.one_hot(data.y_val, 10)

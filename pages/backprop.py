@@ -328,7 +328,7 @@ def learning_body(image, steps, label) -> None:
     st.subheader(t("bp.learn_heading"))
     st.caption(t("bp.learn_intro"))
     name, lr, count = optimizer_settings()
-    factory = backprop.make_optimizer(name, lr)
+    factory = backprop.optimizer_factory(name, lr)
     run = backprop.descend(image, steps, label, factory, count)
     notes = st.container()  # always drawn: a divergence notice does not shift the charts
     done = run.losses.size - 1

@@ -259,7 +259,7 @@ def loss_name(encoding: str) -> str:
     return "categorical_crossentropy" if encoding == "onehot" else "sparse_categorical_crossentropy"
 
 
-def make_optimizer(name: str, learning_rate: float):
+def keras_optimizer(name: str, learning_rate: float):
     """keras.optimizers.SGD / RMSprop / Adam with the given learning rate."""
     import keras
 

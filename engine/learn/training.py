@@ -719,7 +719,7 @@ def prepare_fit(data: DataSplit, spec: models.ModelSpec, settings: TrainSettings
     with _SEED_LOCK:
         keras.utils.set_random_seed(seed)
         model = models.build_keras(spec, data.input_shape, data.classes)
-        model.compile(optimizer=models.make_optimizer(settings.optimizer, settings.learning_rate),
+        model.compile(optimizer=models.keras_optimizer(settings.optimizer, settings.learning_rate),
                       loss=models.loss_name(settings.encoding), metrics=["accuracy"])
         train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(bs)
         if settings.augment.active:

@@ -425,7 +425,7 @@ def fit(model, method: str, data: training.DataSplit, settings: TransferSettings
         learning_rate: float, hooks: Hooks, snapshot: dict | None = None, start_epoch: int = 0) -> RunResult:
     """Compile (Adam, categorical cross-entropy) and train on data's training images, scoring the
     held-out test images after every epoch; the RunResult counts parameters as trained."""
-    model.compile(optimizer=models.make_optimizer("adam", learning_rate), loss="categorical_crossentropy",
+    model.compile(optimizer=models.keras_optimizer("adam", learning_rate), loss="categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
     batch = int(settings.batch_size)
     hooks.phase(method, -(-len(data.y_train) // batch))

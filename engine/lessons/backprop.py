@@ -222,16 +222,16 @@ class Descent:
     diverged_at: int | None = None
 
 
-def descend(image: object, steps: list[forward.Step], label: int, make_optimizer: Callable[[], optimizers.Optimizer],
+def descend(image: object, steps: list[forward.Step], label: int, new_optimizer: Callable[[], optimizers.Optimizer],
             count: int) -> Descent:
     """Apply `count` learning steps to every trainable array (one optimizer per array, from
-    make_optimizer()) with the gradient of this image's loss. Stops without raising when a weight,
+    new_optimizer()) with the gradient of this image's loss. Stops without raising when a weight,
     a gradient or the loss becomes non-finite or exceeds optimizers.DIVERGENCE_LIMIT (a learning
     rate that is too large): the bad step is not kept. grads[k]: the gradients used in step k+1."""
     if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < 0:
         raise EngineError("bad_hyperparameter", name="steps", value=count)
     params = trainable(steps)
-    opts = {key: make_optimizer() for key in params}
+    opts = {key: new_optimizer() for key in params}
     conv_index = next((i for i, s in enumerate(steps) if s.kind == "conv"), None)
     current = list(steps)
     stages, grads = gradients(image, current, label)
@@ -269,7 +269,7 @@ def descend(image: object, steps: list[forward.Step], label: int, make_optimizer
     return Descent(np.array(losses_), current, np.array(kernels) if kernels else None, records, used)
 
 
-def make_optimizer(name: str, learning_rate: float, **settings: object) -> Callable[[], optimizers.Optimizer]:
+def optimizer_factory(name: str, learning_rate: float, **settings: object) -> Callable[[], optimizers.Optimizer]:
     """A factory of engine.ops.optimizers.OPTIMIZERS[name] (validated now: a bad rate raises here)."""
     if name not in optimizers.OPTIMIZERS:
         raise EngineError("bad_mode", mode=str(name))

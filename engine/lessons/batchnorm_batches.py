@@ -103,7 +103,7 @@ def filter_bank(names: tuple[str, ...] | list[str]) -> np.ndarray:
     return np.stack([kernels.preset_kernel(n, 3)[:, :, None] for n in names], axis=-1)
 
 
-def feature_maps(batch: np.ndarray, kernel: np.ndarray, relu: bool = False) -> np.ndarray:
+def conv_layer_maps(batch: np.ndarray, kernel: np.ndarray, relu: bool = False) -> np.ndarray:
     """Conv layer output (N, S-2, S-2, C): engine.ops.conv.conv2d 'valid', no bias, then ReLU if asked."""
     maps = conv.conv2d(batch, kernel, None, padding="valid")
     return np.maximum(maps, 0.0) if relu else maps
@@ -167,7 +167,7 @@ class BatchSetup:
 
     def maps(self, batch: np.ndarray) -> np.ndarray:
         """Feature maps (N, H, W, C) of a batch of pictures."""
-        return feature_maps(batch, filter_bank(self.filters), self.relu)
+        return conv_layer_maps(batch, filter_bank(self.filters), self.relu)
 
 
 @dataclass

@@ -138,7 +138,7 @@ def test_learning_steps_show_the_engines_losses(name, lr, count, engine):
     at.number_input(key="bp_lr").set_value(lr)
     at.slider(key="bp_steps").set_value(count).run()
     assert_no_exception(at)
-    run = backprop.descend(image, steps, label, backprop.make_optimizer(name, lr), count)
+    run = backprop.descend(image, steps, label, backprop.optimizer_factory(name, lr), count)
     assert metric(at, "bp.loss_before") == fmt(run.losses[0], 6)
     assert metric(at, "bp.loss_after_one") == fmt(run.losses[1], 6)
     assert metric(at, "bp.loss_after_n", n=count) == fmt(run.losses[-1], 6)

@@ -41,10 +41,10 @@ def test_learning_steps_in_the_browser_show_the_engines_losses(page, app_url, la
     _, grads = backprop.gradients(image, steps, label)
     expect(metric_value(page, translate(lang, "bp.loss"))).to_have_text(fmt(grads.loss, 4))
     press_slider(page, translate(lang, "bp.steps"), "End")  # 50 steps
-    run = backprop.descend(image, steps, label, backprop.make_optimizer("sgd", 0.01), 50)
+    run = backprop.descend(image, steps, label, backprop.optimizer_factory("sgd", 0.01), 50)
     expect(metric_value(page, translate(lang, "bp.loss_after_n", n=50))).to_have_text(fmt(run.losses[-1], 6))
     click_text(page, translate(lang, "bp.optimizers.adam"))
-    run = backprop.descend(image, steps, label, backprop.make_optimizer("adam", 0.01), 50)
+    run = backprop.descend(image, steps, label, backprop.optimizer_factory("adam", 0.01), 50)
     expect(metric_value(page, translate(lang, "bp.loss_after_n", n=50))).to_have_text(fmt(run.losses[-1], 6))
     assert_no_error_elements(page)
     page.set_viewport_size({"width": 1440, "height": 9000})

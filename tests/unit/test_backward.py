@@ -351,23 +351,23 @@ def test_gradient_check_agrees_for_every_kind_of_weight():
 
 def test_descend_lowers_the_loss_with_sgd_and_adam_and_stops_on_divergence():
     steps, image = small_network()
-    sgd = P.descend(image, steps, 1, P.make_optimizer("sgd", 0.01), 5)
+    sgd = P.descend(image, steps, 1, P.optimizer_factory("sgd", 0.01), 5)
     assert not sgd.diverged and sgd.losses.shape == (6,) and sgd.losses[-1] < sgd.losses[0]
     assert sgd.kernels.shape == (6, 3, 3, 1, 3)
     # the first SGD step is w - lr * grad for every weight
-    first = P.descend(image, steps, 1, P.make_optimizer("sgd", 0.01), 1)
+    first = P.descend(image, steps, 1, P.optimizer_factory("sgd", 0.01), 1)
     _, grads = P.gradients(image, steps, 1)
     np.testing.assert_allclose(first.steps_after[1].kernel, steps[1].kernel - 0.01 * grads.param_grads[2]["kernel"])
-    adam = P.descend(image, steps, 1, P.make_optimizer("adam", 0.01), 5)
+    adam = P.descend(image, steps, 1, P.optimizer_factory("adam", 0.01), 5)
     assert adam.losses[-1] < adam.losses[0]
     assert set(adam.records[0]) >= {"m", "v", "m_hat", "v_hat"}
     expected = optimizers.Adam(0.01).step(steps[1].kernel, grads.param_grads[2]["kernel"])
-    np.testing.assert_allclose(P.descend(image, steps, 1, P.make_optimizer("adam", 0.01), 1).steps_after[1].kernel,
+    np.testing.assert_allclose(P.descend(image, steps, 1, P.optimizer_factory("adam", 0.01), 1).steps_after[1].kernel,
                                expected)
-    huge = P.descend(image, steps, 1, P.make_optimizer("sgd", 1e12), 5)
+    huge = P.descend(image, steps, 1, P.optimizer_factory("sgd", 1e12), 5)
     assert huge.diverged and huge.diverged_at == 1 and huge.losses.shape == (1,)
-    raises_key("bad_hyperparameter", P.make_optimizer, "sgd", float("nan"))
-    raises_key("bad_hyperparameter", P.descend, image, steps, 1, P.make_optimizer("sgd", 0.1), -1)
+    raises_key("bad_hyperparameter", P.optimizer_factory, "sgd", float("nan"))
+    raises_key("bad_hyperparameter", P.descend, image, steps, 1, P.optimizer_factory("sgd", 0.1), -1)
 
 
 def test_bad_input_raises_engine_errors():

@@ -38,12 +38,12 @@ def test_feature_maps_are_the_conv_of_the_presets():
     batch = batchnorm_batches.make_batch("shape", 3, 16, 2)
     kernel = batchnorm_batches.filter_bank(("sobel_x", "box_blur"))
     assert kernel.shape == (3, 3, 1, 2)
-    maps = batchnorm_batches.feature_maps(batch, kernel)
+    maps = batchnorm_batches.conv_layer_maps(batch, kernel)
     assert maps.shape == (3, 14, 14, 2)
     # one output value by hand: the window times the Sobel filter, summed
     window = batch[1, 4:7, 5:8, 0]
     assert maps[1, 4, 5, 0] == pytest.approx(float((window * kernel[:, :, 0, 0]).sum()))
-    assert batchnorm_batches.feature_maps(batch, kernel, relu=True).min() >= 0
+    assert batchnorm_batches.conv_layer_maps(batch, kernel, relu=True).min() >= 0
 
 
 def test_bad_batch_settings_raise_engine_errors():
