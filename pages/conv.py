@@ -13,6 +13,7 @@ import streamlit as st
 
 from engine import config
 from engine.data import datasets, images
+from engine.data.grids import grid_to_cells
 from engine.errors import EngineError
 from engine.ops import conv, kernels, windows
 from engine.ops.activations import relu
@@ -131,7 +132,7 @@ def upload_input() -> np.ndarray | None:
 def grid_input() -> np.ndarray:
     """One of the course's small grids, editable cell by cell."""
     name = st.selectbox(t("conv.grid"), GRID_NAMES, format_func=labeler("grids"), key="conv_grid")
-    cells = kernels.grid_to_cells(datasets.GRIDS[name])
+    cells = grid_to_cells(datasets.GRIDS[name])
     edited = grid_editor(cells, key=f"conv_grid_cells_{name}")
     return conv_state.parse_or_keep(edited, f"grid_{name}", t("conv.input_name"))[..., None]
 

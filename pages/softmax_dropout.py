@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from engine.data.grids import grid_to_cells
 from engine.lessons import naive_vs_stable
-from engine.ops import kernels, losses
+from engine.ops import losses
 from engine.ops.activations import softmax_trace
 from engine.ops.dropout import dropout
 from ui import conv_state, present
@@ -57,7 +58,7 @@ def softmax_controls() -> tuple[str, np.ndarray, int]:
     preset = st.selectbox(t("softmax.preset"), list(presets), format_func=labeler("softmax.presets"),
                           key=f"sm_preset_{mode}")
     start, true_default = presets[preset]
-    edited = grid_editor(kernels.grid_to_cells(np.array([start])), key=f"sm_cells_{mode}_{preset}")
+    edited = grid_editor(grid_to_cells(np.array([start])), key=f"sm_cells_{mode}_{preset}")
     values = conv_state.parse_or_keep(edited, f"sm_{mode}_{preset}", t(f"softmax.name_{mode}"))[0]
     true_class = st.selectbox(t("softmax.true_class"), range(values.size), index=true_default,
                               key=f"sm_true_{mode}_{preset}")
@@ -137,7 +138,7 @@ def dropout_section() -> None:
         phase = st.radio(t("softmax.phase"), ("training", "inference"), format_func=labeler("softmax.phases"),
                          key="sm_drop_phase", horizontal=True)
         st.markdown(t("softmax.activations_label"))
-        edited = grid_editor(kernels.grid_to_cells(ACTIVATIONS), key="sm_drop_cells")
+        edited = grid_editor(grid_to_cells(ACTIVATIONS), key="sm_drop_cells")
         x = conv_state.parse_or_keep(edited, "sm_drop_activations", t("softmax.activations_name"))
     with results, guarded():
         dropout_results(x, float(rate), int(seed), phase == "training")

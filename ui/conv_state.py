@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from engine.errors import EngineError
-from engine.ops.kernels import grid_to_cells, parse_grid
+from engine.data.grids import grid_to_cells, parse_grid
 from ui.feedback import show_engine_error
 from ui.grid_editor import grid_editor
 

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from PIL import Image
 
-from engine.data import images, uploads
+from engine.data import grids, images, uploads
 from engine.errors import EngineError, ERROR_KEYS
 from engine.learn import models
-from engine.ops import kernels
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -192,10 +191,10 @@ CELLS = hs.one_of(hs.none(), hs.text(max_size=12), hs.floats(), hs.integers(), h
 @given(cells=hs.one_of(hs.lists(hs.lists(CELLS, max_size=5), max_size=5), hs.text(max_size=5), hs.none(),
                        hs.integers(), hs.lists(CELLS, max_size=3)))
 def test_grid_cells_only_raise_engine_errors(cells):
-    grid = only_engine_errors(kernels.parse_grid, cells, "grid")
+    grid = only_engine_errors(grids.parse_grid, cells, "grid")
     if grid is not None:
         assert grid.ndim == 2 and grid.size and np.all(np.isfinite(grid))
-        assert kernels.parse_grid(kernels.grid_to_cells(grid), "grid").shape == grid.shape
+        assert grids.parse_grid(grids.grid_to_cells(grid), "grid").shape == grid.shape
 
 
 @FAST

@@ -1,4 +1,4 @@
-"""engine.ops.kernels: preset shapes and sums, identity really is identity, grid parsing and formatting."""
+"""engine.ops.kernels and engine.data.grids: preset shapes and sums, identity really is identity, grid parsing and formatting."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,8 +7,8 @@ from hypothesis.extra.numpy import arrays
 from scipy.signal import correlate2d
 
 from engine.errors import EngineError, ERROR_KEYS
-from engine.ops.kernels import (FIXED_SIZE, PRESETS, grid_to_cells, parse_grid, preset_kernel,
-                            stack_filter)
+from engine.data.grids import grid_to_cells, parse_grid
+from engine.ops.kernels import FIXED_SIZE, PRESETS, preset_kernel, stack_filter
 
 SIZES = range(1, 8)
 ADAPTIVE = [name for name in PRESETS if name not in FIXED_SIZE]
