@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from engine.data import datasets  # noqa: E402
 from engine.learn import models, training  # noqa: E402
+from engine.ops import losses  # noqa: E402
 
 EPOCHS, BATCH, SEED = 5, 64, 0
 SETTINGS = training.TrainSettings(optimizer="rmsprop", learning_rate=0.001, batch_size=BATCH, epochs=EPOCHS,
@@ -58,7 +59,7 @@ def run_plain(data: training.DataSplit, settings: training.TrainSettings = SETTI
     model.compile(optimizer=models.keras_optimizer(settings.optimizer, settings.learning_rate),
                   loss=models.loss_name(settings.encoding), metrics=["accuracy"])
     x, xv = data.x_train / 255.0, data.x_val / 255.0
-    y, yv = training.one_hot(data.y_train, 10), training.one_hot(data.y_val, 10)
+    y, yv = losses.one_hot(data.y_train, 10, np.float32), losses.one_hot(data.y_val, 10, np.float32)
     model.fit(x, y, batch_size=settings.batch_size, epochs=settings.epochs, validation_data=(xv, yv), verbose=0)
     return time.perf_counter() - start
 

@@ -22,6 +22,7 @@ from engine import config
 from engine.data import datasets, images, uploads
 from engine.errors import EngineError
 from engine.learn import models, training, workers
+from engine.ops import losses
 from engine.shapes import layers
 from ui.feedback import engine_error_text, guarded, show_engine_error, upload_limit_hint
 from ui.heat_table import show_heatmap
@@ -196,7 +197,7 @@ def describe_data(data: uploads.LabelledImages, split: training.DataSplit, capti
     st.markdown(t("train.found", n=sum(split.sizes), k=len(data.class_names)))
     st.code("class_indices = " + repr({name: i for i, name in enumerate(data.class_names)}), language="python")
     counts = training.class_counts(data.labels, len(data.class_names))
-    onehot = training.one_hot(np.arange(len(data.class_names)), len(data.class_names)).astype(int)
+    onehot = losses.one_hot(np.arange(len(data.class_names)), len(data.class_names)).astype(int)
     st.dataframe(pd.DataFrame({t("train.col_index"): range(len(data.class_names)), t("train.col_class"): data.class_names,
                                t("train.col_count"): counts, t("train.col_onehot"): [str(r.tolist()) for r in onehot]}),
                  hide_index=True, key="train_classes_table")
@@ -407,7 +408,7 @@ def settings_controls(split: training.DataSplit, augment: training.AugmentOption
     encoding = c2.radio(t("train.encoding"), training.ENCODINGS, format_func=labeler("train.encodings"),
                         key="train_encoding")
     label = int(split.y_train[0])
-    shown = str(training.one_hot(np.array([label]), split.classes)[0].astype(int).tolist()) \
+    shown = str(losses.one_hot(np.array([label]), split.classes)[0].astype(int).tolist()) \
         if encoding == "onehot" else str(label)
     st.caption(t("train.encoding_example", name=markdown_text(split.class_names[label]), label=shown,
                  loss=models.loss_name(encoding)))

@@ -35,6 +35,7 @@ import numpy as np
 from engine import config
 from engine.errors import EngineError
 from engine.learn import models, workers
+from engine.ops import losses
 
 log = logging.getLogger("convlab.training")
 
@@ -115,14 +116,6 @@ def make_split(images: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
         np.asarray(test[0], dtype=np.float32), np.asarray(test[1], dtype=np.int64))
     return DataSplit(images[train], labels[train], images[val], labels[val], x_test, y_test,
                      tuple(class_names))
-
-
-def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
-    """(N,) integer labels -> (N, classes) float32 rows with a single 1 at the label."""
-    labels = np.asarray(labels, dtype=np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise EngineError("bad_label", label=int(labels.max()), classes=classes)
-    return np.eye(classes, dtype=np.float32)[labels]
 
 
 def class_counts(labels: np.ndarray, classes: int) -> np.ndarray:
@@ -702,7 +695,7 @@ def filter_recorder(job: TrainingJob):
 
 
 def _labels(y: np.ndarray, classes: int, encoding: str) -> np.ndarray:
-    return one_hot(y, classes) if encoding == "onehot" else np.asarray(y, dtype=np.int64)
+    return losses.one_hot(y, classes, np.float32) if encoding == "onehot" else np.asarray(y, dtype=np.int64)
 
 
 def prepare_fit(data: DataSplit, spec: models.ModelSpec, settings: TrainSettings):

@@ -38,6 +38,7 @@ from engine import checks, config
 from engine.data import datasets
 from engine.errors import EngineError
 from engine.learn import models, training
+from engine.ops import losses
 
 TASKS = ("digits", "shapes")
 METHODS = ("scratch", "feature", "finetune")
@@ -415,7 +416,7 @@ def _callback(method: str, hooks: Hooks, seconds: list[float], snapshot: dict | 
 def _dataset(x: np.ndarray, y: np.ndarray, classes: int, batch: int, seed: int | None):
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x / np.float32(255.0), training.one_hot(y, classes)))
+    ds = tf.data.Dataset.from_tensor_slices((x / np.float32(255.0), losses.one_hot(y, classes, np.float32)))
     if seed is not None:
         ds = ds.shuffle(len(x), seed=seed)
     return ds.batch(batch)

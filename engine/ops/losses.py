@@ -54,16 +54,16 @@ def _labels(labels: object, classes: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def one_hot(labels: object, classes: int) -> np.ndarray:
-    """Integer labels (N,) -> one-hot matrix (N, classes) of float64.
+def one_hot(labels: object, classes: int, dtype: type = np.float64) -> np.ndarray:
+    """Integer labels (N,) -> one-hot matrix (N, classes) of dtype (float64; Keras fits use float32).
 
     Labels must be integers in [0, classes) else EngineError('bad_label').
     """
     if not isinstance(classes, (int, np.integer)) or classes < 1:
         raise EngineError("bad_hyperparameter", name="classes", value=classes)
     idx = _labels(labels, int(classes))
-    out = np.zeros((idx.size, int(classes)), dtype=np.float64)
-    out[np.arange(idx.size), idx] = 1.0
+    out = np.zeros((idx.size, int(classes)), dtype=dtype)
+    out[np.arange(idx.size), idx] = 1
     return out
 
 

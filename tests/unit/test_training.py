@@ -15,6 +15,7 @@ from engine.data import datasets  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
 from engine.learn import models, training  # noqa: E402
 from engine.learn.training import AugmentOptions, TrainSettings  # noqa: E402
+from engine.ops import losses  # noqa: E402
 from tests.app.figure_data import array  # noqa: E402
 
 TINY = models.PRESETS["tiny"]
@@ -62,10 +63,10 @@ def test_split_sizes_and_fixed_test_set():
 
 
 def test_one_hot_and_counts():
-    np.testing.assert_array_equal(training.one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(losses.one_hot(np.array([2, 0]), 3, np.float32), [[0, 0, 1], [1, 0, 0]])
     np.testing.assert_array_equal(training.class_counts(np.array([0, 2, 2]), 4), [1, 0, 2, 0])
     with pytest.raises(EngineError) as err:
-        training.one_hot(np.array([3]), 3)
+        losses.one_hot(np.array([3]), 3)
     assert err.value.key == "bad_label"
 
 
