@@ -4,10 +4,10 @@ fine-tuning) and compare them: accuracy curves side by side, trainable and froze
 time per epoch. Cached ImageNet weights (~/.keras/models) are offered when present, never
 downloaded.
 
-Thin page: widgets -> engine.learn.transfer -> visuals.transfer / visuals.training. The comparison runs
-as one background job of this session (engine.learn.transfer.TransferJob, sharing the training
-studio's server-wide slots); a fragment polls its progress every config.POLL_SECONDS. The result
-stays in st.session_state. Never imports TensorFlow.
+Thin page: widgets -> engine.learn.transfer -> visuals.transfer. The comparison runs as one
+background job of this session (engine.learn.transfer.TransferJob, sharing the training studio's
+server-wide slots); the shared job panel (ui.job_panel) polls its progress every
+config.TRANSFER_POLL_SECONDS. The result stays in st.session_state. Never imports TensorFlow.
 """
 from __future__ import annotations
 
@@ -17,19 +17,17 @@ import streamlit as st
 
 from engine import config
 from engine.data import datasets
-from engine.errors import EngineError
 from engine.learn import training, transfer, workers
-from ui.session_jobs import own
-from ui.feedback import guarded, show_engine_error
+from ui.feedback import guarded
 from ui.i18n import current_language, labeler, t, translate
-from ui import explain_views, present, share
+from ui import explain_views, job_panel, present, share
+from ui.tables import full_height
 from ui.tile_grid import draw_tiles
 from ui.practice import practice_view
-from visuals import training as tviz
 from visuals import tiles
 from visuals import transfer as tv
 
-JOB_KEY, RESULT_KEY, COLLECTED_KEY = "transfer_job", "transfer_result", "transfer_collected"
+RESULT_KEY = "transfer_result"  # (TransferResult, how the job ended)
 LEARNING_RATES = (0.0003, 0.001, 0.003)
 BATCH_SIZES = (8, 16, 32, 64)
 SHOWN_PER_CLASS = 10  # labelled examples drawn per class
@@ -132,36 +130,43 @@ def target_names(names: tuple[str, ...]) -> list[str]:
 # ------------------------------------------------------------------ 2. the job
 
 
-def running_job() -> transfer.TransferJob | None:
-    job = st.session_state.get(JOB_KEY)
-    return job if job is not None and not job.finished else None
+def status_text(snap: training.Progress) -> str:
+    """The progress bar's words: which method trains, its epoch, the time so far."""
+    return t(f"transfer.status.{snap.status}", phase=t(f"transfer.methods.{snap.phase}"),
+             epoch=min(snap.epoch + 1, snap.epochs), epochs=snap.epochs, seconds=f"{snap.elapsed:.0f}")
 
 
-def start_job(settings: transfer.TransferSettings, task: transfer.TaskData) -> None:
-    """Start this session's comparison; a full server or bad settings give a message."""
-    try:
-        job = transfer.TransferJob(task, settings).start()
-    except EngineError as err:
-        show_engine_error(err)
+def live_scores(snap: training.Progress) -> None:
+    """While the comparison runs: the held-out accuracy each finished method reached."""
+    if snap.finished:
         return
-    st.session_state[JOB_KEY] = job
-    own(job)  # stopped (its slot freed) when this session ends
-    st.rerun()
+    done = [t("transfer.live_score", method=t(f"transfer.methods.{m}"), accuracy=f"{run['val_accuracy'][-1]:.1%}")
+            for m, run in snap.runs.items() if run.get("val_accuracy")]
+    if done:
+        st.caption(" · ".join(done))
+
+
+def keep_result(job: transfer.TransferJob) -> None:
+    """A finished comparison's result (also a stopped one's) and how it ended."""
+    if job.result is not None:
+        st.session_state[RESULT_KEY] = (job.result, job.snapshot().status)
+
+
+PANEL = job_panel.JobPanel("transfer", config.TRANSFER_POLL_SECONDS, status_text, keep_result, below=live_scores)
 
 
 def run_section(settings: transfer.TransferSettings | None, task: transfer.TaskData | None) -> None:
     st.header(t("transfer.run_heading"))
     left, right = st.columns([1, 2.2], gap="large")
     with left:
-        busy = running_job() is not None
+        busy = job_panel.running(PANEL) is not None
         clicked = st.button(t("transfer.run"), type="primary", icon=":material/play_arrow:", key="transfer_run",
                             disabled=busy or task is None)
-        if clicked and task is not None and running_job() is None:
-            start_job(settings, task)
+        if clicked and task is not None and job_panel.running(PANEL) is None:
+            job_panel.start(PANEL, lambda: transfer.TransferJob(task, settings).start())
         st.caption(t("transfer.server_slots", used=training.SLOTS.active(), limit=training.SLOTS.limit))
     with right:
-        every = config.TRANSFER_POLL_SECONDS if running_job() is not None else None
-        st.fragment(progress_panel, run_every=every)()
+        job_panel.show(PANEL)
 
 
 def curve_labels() -> dict[str, str]:
@@ -172,47 +177,6 @@ def curve_labels() -> dict[str, str]:
 
 def method_titles(methods) -> dict[str, str]:
     return {m: t(f"transfer.methods.{m}") for m in methods}
-
-
-def progress_panel() -> None:
-    """Progress bar, Stop button and the accuracy curves so far (polled while running)."""
-    job = st.session_state.get(JOB_KEY)
-    if job is None:
-        st.info(t("transfer.not_started"))
-        return
-    snap = job.snapshot()
-    st.progress(snap.fraction, text=t(f"transfer.status.{snap.status}", phase=t(f"transfer.methods.{snap.phase}"),
-                                      epoch=min(snap.epoch + 1, snap.epochs), epochs=snap.epochs,
-                                      seconds=f"{snap.elapsed:.0f}"))
-    if not snap.finished:
-        if st.button(t("transfer.stop"), icon=":material/stop_circle:", key="transfer_stop"):
-            job.stop()
-        st.caption(t("transfer.keeps_running"))
-        done = [t("transfer.live_score", method=t(f"transfer.methods.{m}"), accuracy=f"{run['val_accuracy'][-1]:.1%}")
-                for m, run in snap.runs.items() if run.get("val_accuracy")]
-        if done:
-            st.caption(" · ".join(done))
-    elif snap.status == "failed":
-        show_failure(job)
-    if snap.finished and st.session_state.get(COLLECTED_KEY) != job.id:
-        st.rerun()  # the whole page picks the result up
-
-
-def show_failure(job: transfer.TransferJob) -> None:
-    if job.error is not None:
-        show_engine_error(job.error)
-    else:
-        st.error(t("app.unexpected_error", kind=job.failure_kind or "?"), icon=":material/error:")
-
-
-def collect_finished_job() -> None:
-    """Once per job: keep its result (also a stopped one) in this session."""
-    job = st.session_state.get(JOB_KEY)
-    if job is None or not job.finished or st.session_state.get(COLLECTED_KEY) == job.id:
-        return
-    st.session_state[COLLECTED_KEY] = job.id
-    if job.result is not None:
-        st.session_state[RESULT_KEY] = (job.result, job.snapshot().status)
 
 
 # ------------------------------------------------------------------ 3. results
@@ -275,7 +239,7 @@ def results_section(result: transfer.TransferResult, status: str) -> None:
                                   unfreeze_after={"finetune": s.head_epochs}), key="transfer_curves")
     st.caption(t("transfer.curves_caption"))
     table = runs_table(result)
-    st.dataframe(table, hide_index=True, key="transfer_table", width="stretch", height=35 * (len(table) + 1) + 3)
+    st.dataframe(table, hide_index=True, key="transfer_table", width="stretch", height=full_height(len(table)))
     st.caption(t("transfer.table_caption"))
     st.markdown(t("transfer.explain"))
     with st.expander(t("transfer.code_heading")):
@@ -306,7 +270,7 @@ st.title(t("transfer.heading"))
 st.markdown(t("transfer.intro"))
 share.share_popover(share_params())
 workers.warm_shared_pool()  # the comparison starts at once: the worker processes are ready
-collect_finished_job()
+job_panel.collect_finished(PANEL)
 settings = task = None
 with guarded():
     settings = settings_section()
