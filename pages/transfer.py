@@ -152,7 +152,8 @@ def keep_result(job: transfer.TransferJob) -> None:
         st.session_state[RESULT_KEY] = (job.result, job.snapshot().status)
 
 
-PANEL = job_panel.JobPanel("transfer", config.TRANSFER_POLL_SECONDS, status_text, keep_result, below=live_scores)
+PANEL = job_panel.JobPanel("transfer", config.TRANSFER_POLL_SECONDS, status_text, keep_result, below=live_scores,
+                           result_key=RESULT_KEY)
 
 
 def run_section(settings: transfer.TransferSettings | None, task: transfer.TaskData | None) -> None:
