@@ -129,7 +129,6 @@ def choose_once(kind: str, label: str, choice: str) -> Callable:
 
 
 def page_specs() -> list[PageSpec]:
-    photos = [en("photos.astronaut"), en("photos.camera")]
     return [
         PageSpec("conv", "convolution", [
             Control("working size", slider(en("conv.working_size"))),
