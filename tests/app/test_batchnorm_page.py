@@ -1,5 +1,5 @@
 """AppTest: the BatchNorm inspector runs in both languages, every control changes what it shows,
-the shown numbers are the engine's (which tests/unit/test_bn_compare.py checks against Keras),
+the shown numbers are the engine's (which tests/unit/test_batchnorm_comparison.py checks against Keras),
 the training steps live in the session, and the with/without-BN run completes."""
 import subprocess
 import sys
