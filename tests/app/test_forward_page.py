@@ -207,7 +207,7 @@ def test_unsupported_model_gives_a_message_and_falls_back():
     assert sum(k.startswith("fwd_stage_") for k in drawn_keys(page)) == 8  # hand-made network shown
 
 
-def test_issue4_pages_never_import_tensorflow():
+def test_pooling_forward_softmax_and_harris_pages_never_import_tensorflow():
     code = ("import sys; from pathlib import Path; from tests.app.helpers import open_page\n"
             "for p in ('pooling', 'forward', 'softmax_dropout', 'harris'):\n"
             "    if not Path(f'pages/{p}.py').exists(): continue\n"
