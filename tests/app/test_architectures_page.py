@@ -6,7 +6,7 @@ import pytest
 
 from engine.shapes import architectures as A
 from tests.app.figure_data import chart, charts
-from tests.app.helpers import assert_no_exception, open_page, shown_text
+from tests.app.helpers import assert_no_exception, open_in, shown_text
 from ui.i18n import translate
 
 PAGE = "pages/architectures.py"
@@ -32,10 +32,7 @@ def assert_table_is(at, g, lang="en"):
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_renders_in_both_languages_with_the_engines_numbers(lang):
-    at = open_page(PAGE, lang=lang)
-    assert_no_exception(at)
-    assert not at.error
-    assert at.title[0].value == translate(lang, "arch.heading")
+    at = open_in(PAGE, lang)
     assert_table_is(at, A.build("alexnet"), lang)
     assert table(at, lang).loc["pool5", translate(lang, "arch.col_rf")] == "195"
     assert "(5×5×(96/2) + 1) × 256 = 307,456" in set(table(at, lang)[translate(lang, "arch.col_formula")])

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from engine.learn import models
-from tests.app.helpers import assert_no_exception, open_page, shown_text
+from tests.app.helpers import assert_no_exception, assert_renders_in, open_page, shown_text
 from ui.i18n import translate
 
 
@@ -40,7 +40,8 @@ def test_conv_settings_and_uploads_stay_in_their_session():
     assert_no_exception(b)
     assert b.slider(key="conv_sh").value == 1 and b.radio(key="conv_source").value == "photo"
     assert "conv_last_upload" not in b.session_state
-    assert translate("ko", "conv.heading") in shown_text(b) and translate("en", "conv.heading") in shown_text(a)
+    assert_renders_in(b, "ko", "conv")
+    assert_renders_in(a, "en", "conv")
     b.radio(key="conv_source").set_value("upload").run()
     assert "conv_last_upload" not in b.session_state  # the upload box of B is empty
     assert translate("ko", "conv.upload_hint") in shown_text(b)

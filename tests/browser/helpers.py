@@ -3,11 +3,16 @@
 Streamlit marks its root element with data-test-script-state ('initial', 'running',
 'notRunning'); charts first appear as skeletons. A run tracker installed in the page before the
 app's scripts counts the runs the server reports finished, so a test can wait for the rerun that
-its own action caused.
+its own action caused. `open_in` / `assert_renders_in` check that a page is shown whole in one
+language (the browser side of tests/app/helpers.assert_renders_in).
 """
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
+
+from tests.app.helpers import assert_text_in, title_in
+from ui.i18n import translate
+from ui.registry import all_pages
 
 # Installed before the app's own scripts (Page.add_init_script): counts the script runs the server
 # reports finished, read from the websocket itself. A counter on the DOM's script-state attribute
@@ -142,3 +147,42 @@ def press_slider(pg: Page, label: str, key: str, times: int = 1) -> None:
         before = runs(pg)
         slider.press(key)
         wait_for_rerun(pg, before)
+
+
+# ------------------------------------------------------------------ one language, whole
+
+
+def url_path(key: str) -> str:
+    """The URL path of the page with registry key `key` ("conv", "pool", ..., "home")."""
+    return next(p.url_path for p in all_pages() if p.key == key)
+
+
+def assert_renders_in(pg: Page, lang: str, key: str, timeout: float = 30_000) -> None:
+    """The open page is page `key` whole in `lang`: its title heading is `title_in(lang, key)`
+    (`<key>.heading` in that language, see tests/app/helpers), once the page has settled the rest of
+    the main area's text is in `lang` (`assert_text_in`: Hangul in Korean, none in English), and no
+    error element is shown."""
+    title = title_in(lang, key)
+    expect(pg.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=timeout)
+    wait_idle(pg, timeout)
+    main = pg.locator('[data-testid="stMain"]').inner_text()
+    assert title in main
+    assert_text_in(lang, main.replace(title, "", 1))
+    assert_no_error_elements(pg)
+
+
+def open_in(pg: Page, base_url: str, key: str, lang: str, timeout: float = 30_000) -> None:
+    """Open page `key` by its URL path in `lang` (`open_app`) and check it with `assert_renders_in`."""
+    open_app(pg, base_url, url_path(key), lang)
+    assert_renders_in(pg, lang, key, timeout)
+
+
+def open_from_sidebar(pg: Page, base_url: str, key: str, lang: str, timeout: float = 30_000) -> None:
+    """Open home in `lang`, then page `key` through its sidebar link, as a student does; check it
+    with `assert_renders_in` and that the address is the page's own."""
+    open_app(pg, base_url, "", lang)
+    before = runs(pg)
+    pg.locator('[data-testid="stSidebarNav"]').get_by_text(translate(lang, f"{key}.title"), exact=True).click()
+    wait_for_rerun(pg, before, timeout)
+    assert_renders_in(pg, lang, key, timeout)
+    assert url_path(key) in pg.url

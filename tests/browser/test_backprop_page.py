@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from engine.data import datasets
 from engine.lessons import backprop, forward
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import assert_no_error_elements, click_text, open_app, press_slider
+from tests.browser.helpers import assert_no_error_elements, click_text, open_app, open_in, press_slider
 from ui.i18n import translate
 from ui.registry import LESSONS
 from visuals.formulas import fmt
@@ -32,8 +32,7 @@ def metric_value(page, label):
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_learning_steps_in_the_browser_show_the_engines_losses(page, app_url, lang):
-    open_app(page, app_url, PATH, lang)
-    expect(page.get_by_role("heading", name=translate(lang, "bp.heading"))).to_be_visible(timeout=30_000)
+    open_in(page, app_url, "bp", lang, timeout=30_000)
     assert page.locator(".js-plotly-plot, .convlab-tiles").count() >= 10  # Plotly charts and canvas tiles
     assert page.locator(".katex").count() >= 3
     assert_no_error_elements(page)

@@ -14,7 +14,7 @@ from engine.data import images
 from engine.ops import conv, kernels
 from engine.shapes import output_size
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app,
+from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_app, open_in,
                                    press_slider, runs, wait_for_rerun)
 from ui.i18n import translate
 
@@ -29,8 +29,7 @@ def metric_value(page, label: str) -> str:
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_renders_in_both_languages(page, app_url, lang):
-    open_app(page, app_url, PATH, lang)
-    expect(page.get_by_role("heading", name=translate(lang, "conv.heading"))).to_be_visible()
+    open_in(page, app_url, "conv", lang)
     # the maps tab: padded input and kernel (Plotly), feature map and ReLU (canvas); the
     # step-through tab has not run
     expect(page.locator(".js-plotly-plot")).to_have_count(2)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from engine.learn import transfer
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import assert_no_error_elements, open_app, press_slider, wait_idle
+from tests.browser.helpers import assert_no_error_elements, assert_renders_in, open_app, press_slider, wait_idle
 from ui.i18n import translate
 
 pytestmark = pytest.mark.browser
@@ -20,8 +20,7 @@ def open_transfer(page, app_url, lang):
     """Home first, then the sidebar link, as a student would."""
     open_app(page, app_url, "", lang)
     page.get_by_role("link", name=translate(lang, "transfer.title")).first.click()
-    expect(page.get_by_role("heading", name=translate(lang, "transfer.heading"))).to_be_visible(timeout=30_000)
-    wait_idle(page)
+    assert_renders_in(page, lang, "transfer", timeout=30_000)  # waits until the page has settled
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

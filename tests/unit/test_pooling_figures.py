@@ -1,11 +1,10 @@
-"""The pooling, forward, softmax/dropout and Harris figure builders: inspect what they draw."""
+"""visuals.pooling, the pooling page's figures and formula text: inspect what they draw."""
 import numpy as np
 
 from engine.data.datasets import GRIDS
 from engine.lessons import pooling_windows
-from engine.ops import harris
 from engine.ops.pooling import pool2d, pool_trace
-from visuals import colors, forward as fviz, harris as hviz, pooling as pviz
+from visuals import colors, pooling as pviz
 
 
 def test_max_and_mean_texts_leave_padding_out():
@@ -55,35 +54,3 @@ def test_changed_figure_is_a_two_colour_map_with_old_and_new():
     fig = pviz.changed_figure(before, after, before != after, "t", ("same", "changed"))
     np.testing.assert_array_equal(np.array(fig.data[0].z, dtype=float), [[1.0, 0.0]])
     assert list(fig.data[0].text[0]) == ["6→5", "8"]
-
-
-def test_dropout_figure_hides_dropped_units():
-    values = np.array([[2.0, 0.0], [0.0, 4.0]])
-    keep = np.array([[True, False], [False, True]])
-    fig = fviz.dropout_figure(values, keep, "t")
-    z = np.array(fig.data[0].z, dtype=float)
-    np.testing.assert_array_equal(np.isnan(z), ~keep)
-    assert len(fig.data[2].x) == 2  # a cross on each dropped unit
-
-
-def test_vector_and_probability_figures():
-    fig = fviz.probabilities_figure(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"], "t", true_class=2)
-    assert list(fig.data[0].marker.color) == [fviz.BAR_COLOR, fviz.TOP_COLOR, fviz.BAR_COLOR]
-    assert list(fig.data[0].marker.line.color)[2] == fviz.TRUE_COLOR
-    assert fviz.vector_figure(np.arange(5.0)).data[0].type == "bar"
-    assert fviz.vector_figure(np.arange(500.0)).data[0].type == "heatmap"
-    assert fviz.tex_number(9.358e-14) == r"9.358 \times 10^{-14}" and fviz.tex_number(float("inf")) == r"\infty"
-
-
-def test_harris_figures_and_formulas():
-    result = harris.harris(harris.demo_image("square", 32))
-    labels = ("flat", "edge", "corner")
-    fig = hviz.kinds_figure(result.kinds, labels, "t")
-    np.testing.assert_array_equal(np.array(fig.data[0].z, dtype=float), result.kinds)
-    assert fig.data[0].customdata[8][8] == "corner"
-    fig = hviz.corners_figure(harris.demo_image("square", 32), result.corners, "t")
-    assert sorted(zip(fig.data[1].y, fig.data[1].x)) == sorted(map(tuple, result.corners))
-    point = harris.harris_at(result.tensor, result.r, result.kinds, 8, 8, 0.05)
-    lines = hviz.response_latex(point)
-    assert lines[2].endswith(f"= {hviz.fmt(point.r)}") and len(lines) == 4
-    assert hviz.fmt(point.sxx) in hviz.matrix_latex(point)

@@ -1,5 +1,6 @@
-"""The batch-norm page's engine: bn_lab's batches and statistics against keras.layers.BatchNormalization
-over successive batches, bn_compare's seeded with/without-BN training, and visuals.batchnorm."""
+"""The batch-norm page's engine: engine.lessons.batchnorm_batches' batches and statistics against
+keras.layers.BatchNormalization over successive batches, engine.learn.batchnorm_comparison's seeded
+with/without-BN training, and visuals.batchnorm."""
 import os
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""engine.lessons.pooling_windows (window coverage, shifts) and engine.lessons.naive_vs_stable (overflowing softmax)."""
+"""engine.lessons.pooling_windows: which cells the pooling windows cover, and what shifting the input does."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from engine.data.datasets import GRIDS
 from engine.errors import EngineError
-from engine.lessons import naive_vs_stable, pooling_windows as G
-from engine.ops.activations import softmax
+from engine.lessons import pooling_windows as G
 from engine.ops.pooling import pool_output_hw, pool_trace
 
 
@@ -69,15 +68,3 @@ def test_shift_larger_than_the_map_is_refused():
     with pytest.raises(EngineError) as info:
         G.shift_effect(np.zeros((4, 4, 1)), 4, 0)
     assert info.value.key == "bad_hyperparameter"
-
-
-def test_naive_softmax_overflows_where_the_stable_one_does_not():
-    z = [1000.0, 999.0, 998.0]
-    n = naive_vs_stable.naive_softmax(z)
-    assert n.overflowed and n.failed and np.isnan(n.probs).all() and n.total == np.inf
-    assert np.isfinite(softmax(np.array(z))).all()
-    small = naive_vs_stable.naive_softmax([1.0, 2.0, 3.0])
-    assert not small.overflowed and not small.failed
-    np.testing.assert_allclose(small.probs, softmax(np.array([1.0, 2.0, 3.0])), rtol=1e-15)
-    assert not naive_vs_stable.naive_softmax([709.0]).overflowed and naive_vs_stable.naive_softmax([710.0]).overflowed
-    assert naive_vs_stable.FLOAT64_EXP_LIMIT == pytest.approx(709.78, abs=0.01)
