@@ -2,7 +2,8 @@
 gamma and beta at work, moving statistics over training steps, training vs inference mode,
 parameter counts, and the same small CNN trained with and without BatchNormalization.
 
-Thin page: widgets -> engine (bn_lab, batchnorm, layers, bn_compare) -> visuals.batchnorm.
+Thin page: widgets -> engine (lessons.batchnorm_batches, ops.batchnorm, shapes.layers,
+learn.batchnorm_comparison) -> visuals.batchnorm.
 Never imports TensorFlow itself: engine.learn.batchnorm_comparison imports Keras only when the comparison
 runs (tests/app/test_batchnorm_page.py checks).
 """

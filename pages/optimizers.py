@@ -12,7 +12,7 @@ import streamlit as st
 
 from engine.lessons import loss_surfaces
 from engine.lessons.loss_surfaces import OPTIMIZER_CODES, OptimizerSettings, Surface
-from ui import present, share
+from ui import path_map, present, share
 from ui.feedback import guarded
 from ui.i18n import labeler, t
 from ui.practice import practice_view
@@ -24,7 +24,8 @@ LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1
 EPS_OPTIONS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0)
 BETA2_OPTIONS = (0.9, 0.99, 0.999, 0.9999)
 FIRST_STEPS = 10  # steps compared with and without bias correction
-GRID = 161  # points per side of the contour map
+PICTURE_COLUMNS = 1000  # pixels across a contour picture
+HOVER_GRID = 81  # points per side of the f values shown on hover
 
 
 def choose_surface() -> Surface:
@@ -87,23 +88,25 @@ def names() -> dict[str, str]:
 
 
 @st.cache_resource(show_spinner=False)
-def contour_background(name: str) -> dict:
-    """A surface's contour map (the same for every session; read-only, never changed by a page)."""
+def contour_background(name: str) -> path_map.Background:
+    """A surface's contour picture and hover values, served as static files (the same for every
+    session; read-only, never changed by a page)."""
     surface = loss_surfaces.get_surface(name)
-    return viz.contour_background(*surface.grid(GRID), surface.log_contours)
+    rows = min(viz.picture_rows(surface.x_range, surface.y_range, PICTURE_COLUMNS), loss_surfaces.MAX_PICTURE_SIDE)
+    picture = viz.contour_picture(surface.grid(rows, PICTURE_COLUMNS)[2], surface.log_contours)
+    return path_map.publish_background(f"contour-{name}", picture, surface.grid(HOVER_GRID)[2])
 
 
 def show_paths(surface: Surface, runs: dict[str, loss_surfaces.Descent], start: np.ndarray) -> None:
     """The contour map with every path, then a notice for each run that diverged."""
-    xs, ys, z = surface.grid(GRID)
     label = names()
     paths = [viz.PathLine(code, label[code], run.path.points, run.path.diverged)
              for code, run in runs.items()]
-    fig = viz.contour_figure(xs, ys, z, paths, background=contour_background(surface.name), minima=surface.minima,
-                             start=tuple(start), labels={"start": t("opt.legend_start"),
-                                                         "minimum": t("opt.legend_minimum"),
-                                                         "diverged": t("opt.legend_diverged")})
-    present.chart(st, fig, key="opt_contour")
+    payload = viz.path_map(paths, surface.x_range, surface.y_range, minima=surface.minima, start=tuple(start),
+                           labels={"start": t("opt.legend_start"), "minimum": t("opt.legend_minimum"),
+                                   "diverged": t("opt.legend_diverged")})
+    path_map.draw_path_map(payload, contour_background(surface.name), key="opt_contour",
+                           title=t(f"opt.surfaces.{surface.name}"))
     if surface.log_contours:
         st.caption(t("opt.log_contours"))
     for code, run in runs.items():

@@ -6,7 +6,7 @@ Shows the output-size formula with numbers, which cells 'valid' drops and where 
 every window's max (winner marked) or mean (sum written out), that pooling has no weights,
 and how little a pooled map changes when the input moves by a pixel or two.
 
-Thin page: widgets -> engine (pooling, pool_geometry, layers) -> visuals. No TensorFlow.
+Thin page: widgets -> engine (ops.pooling, lessons.pooling_windows, shapes.layers) -> visuals. No TensorFlow.
 """
 from __future__ import annotations
 

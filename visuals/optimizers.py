@@ -1,13 +1,14 @@
-"""Figures and formula rows of the optimizer lab: contour plots with descent paths, loss per step,
-step sizes with and without Adam's bias correction, and the per-step tables' formulas.
+"""Figures and formula rows of the optimizer lab: the contour picture and the descent paths drawn
+over it (ui.path_map, a canvas), loss per step, step sizes with and without Adam's bias correction,
+and the per-step tables' formulas.
 
-Pure builders: arrays in, Plotly figures out. Paths are drawn in Okabe-Ito colours (distinct
-for colour-blind viewers) over a light contour map; a run that diverged ends with a cross.
+Pure builders: arrays in, Plotly figures or canvas payloads out. Paths are drawn in Okabe-Ito
+colours (distinct for colour-blind viewers) over a light contour map; a run that diverged ends with
+a cross.
 """
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ DASHES = {"sgd": "solid", "momentum": "longdash", "nesterov": "dot", "adagrad": 
           "rmsprop": "dashdot", "adam": "solid"}
 CONTOUR_SCALE = [[0.0, "#F4F1E8"], [0.5, "#C9D9E8"], [1.0, "#6E8FB3"]]
 CONTOUR_BANDS = 24  # filled bands between the lowest and the highest value drawn
+LEVEL_LINE_RGB, LEVEL_LINE_ALPHA = (60, 60, 60), 0.4  # the thin line where two bands meet
+# Plotly's dash names as canvas setLineDash patterns (pixels at line width 2.5)
+CANVAS_DASHES = {"solid": [], "dot": [2, 4], "dash": [7, 4], "longdash": [12, 5], "dashdot": [7, 3, 2, 3]}
 
 
 @dataclass(frozen=True)
@@ -45,109 +49,59 @@ def contour_levels(z: np.ndarray, log_scale: bool) -> np.ndarray:
     return np.log10(z - np.nanmin(z) + 1e-3)
 
 
-def contour_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: list[PathLine], *,
-                   log_scale: bool = False, minima: tuple = (), start: tuple | None = None,
-                   x_range: tuple | None = None, y_range: tuple | None = None,
-                   labels: dict[str, str] | None = None, height: int | None = None,
-                   background: dict | None = None) -> go.Figure:
-    """A filled contour map of z (len(ys), len(xs)) with every path on top, x and y on the same
-    scale (so the gradient looks perpendicular to the contours, as it is).
-
-    labels: texts for 'start', 'minimum' and 'diverged' (legend and hover). Hovering the map
-    shows the real f value even on the log scale. Without `height`, the figure is as tall as
-    the region's shape needs in a column about 600 pixels wide. `background`: this grid's
-    `contour_background`, when the caller keeps it (it depends on the surface only).
-    """
-    labels = labels or {}
-    x_range, y_range = x_range or (xs[0], xs[-1]), y_range or (ys[0], ys[-1])
-    if height is None:
-        aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
-        height = int(min(560, max(340, 600 * aspect + 110)))
-    background = background or contour_background(xs, ys, z, log_scale)
-    traces = list(background["traces"])
-    for line in paths:
-        traces += _path_traces(line, labels.get("diverged", "diverged"))
-    if minima:
-        mx, my = zip(*minima)
-        traces.append({"type": "scatter", "x": list(mx), "y": list(my), "mode": "markers",
-                       "name": labels.get("minimum", "minimum"),
-                       "marker": {"symbol": "star", "size": 16, "color": "#F0E442",
-                                  "line": {"color": "#000000", "width": 1}}})
-    if start is not None:
-        traces.append({"type": "scatter", "x": [start[0]], "y": [start[1]], "mode": "markers",
-                       "name": labels.get("start", "start"),
-                       "marker": {"symbol": "circle", "size": 13, "color": "white",
-                                  "line": {"color": "#000000", "width": 2}}})
-    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "images": [background["image"]],
-              "legend": {"orientation": "h", "y": -0.08, "x": 0}, "plot_bgcolor": "white",
-              "xaxis": {"range": list(x_range), "title": {"text": "x"}, "constrain": "domain"},
-              "yaxis": {"range": list(y_range), "title": {"text": "y"}, "scaleanchor": "x",
-                        "constrain": "domain"}}
-    return grids.grid_figure(layout, traces)
-
-
-def contour_background(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, log_scale: bool = False,
-                       bands: int = CONTOUR_BANDS) -> dict:
-    """The contour map of z (len(ys), len(xs)), drawn once per surface: {"image": the filled bands as
-    a layout image (a PNG), "traces": [the level lines as one line trace, an invisible coarse heat
-    map that shows the real f on hover]}. Drawn this way, moving a path no longer makes the browser
-    recompute a contour plot on every change."""
+def contour_picture(z: np.ndarray, log_scale: bool = False, bands: int = CONTOUR_BANDS) -> np.ndarray:
+    """The filled contour map of z (R, C), one pixel per grid point, as an (R, C, 3) uint8 picture
+    whose top row is the highest y (z's last row): `bands` colour bands from the lowest to the
+    highest value (of `contour_levels`), and a thin dark line where one band meets the next, so
+    the level lines are part of the picture and cost the browser nothing to redraw."""
     levels = contour_levels(z, log_scale)
     lo, hi = float(np.nanmin(levels)), float(np.nanmax(levels))
     step = (hi - lo) / bands or 1.0
     band = np.clip(np.floor((np.nan_to_num(levels, nan=lo) - lo) / step), 0, bands - 1)
-    rgba = colorize((band + 0.5) / bands, 0.0, 1.0, CONTOUR_SCALE)
-    image = {"source": _png_uri(rgba[::-1, :, :3]), "xref": "x", "yref": "y", "x": float(xs[0]), "y": float(ys[-1]),
-             "sizex": float(xs[-1] - xs[0]), "sizey": float(ys[-1] - ys[0]), "sizing": "stretch",
-             "xanchor": "left", "yanchor": "top", "layer": "below"}
-    lx, ly = _level_lines(xs, ys, levels, lo + step * np.arange(1, bands))
-    lines = {"type": "scatter", "mode": "lines", "x": lx, "y": ly, "hoverinfo": "skip", "showlegend": False,
-             "line": {"width": 0.6, "color": "rgba(60,60,60,0.35)"}}
-    hover = {"type": "heatmap", "x": xs[::2], "y": ys[::2], "z": levels[::2, ::2], "customdata": z[::2, ::2],
-             "opacity": 0, "showscale": False,
-             "hovertemplate": "x=%{x:.3f}, y=%{y:.3f}<br>f=%{customdata:.4g}<extra></extra>"}
-    return {"image": image, "traces": [hover, lines]}
+    rgb = colorize((band + 0.5) / bands, 0.0, 1.0, CONTOUR_SCALE)[..., :3].astype(float)
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:, :-1] |= band[:, :-1] != band[:, 1:]  # a level crossed between two neighbours in x
+    edge[:-1, :] |= band[:-1, :] != band[1:, :]  # ... or in y
+    rgb[edge] = (1 - LEVEL_LINE_ALPHA) * rgb[edge] + LEVEL_LINE_ALPHA * np.array(LEVEL_LINE_RGB)
+    return np.round(rgb[::-1]).astype(np.uint8)
 
 
-def _level_lines(xs: np.ndarray, ys: np.ndarray, levels: np.ndarray, values: np.ndarray) -> tuple:
-    """Every level line of `levels` at `values`, in x/y coordinates, joined with NaN gaps."""
-    from skimage import measure
-
-    dx, dy = (xs[-1] - xs[0]) / (len(xs) - 1), (ys[-1] - ys[0]) / (len(ys) - 1)
-    parts = [(xs[0] + line[:, 1] * dx, ys[0] + line[:, 0] * dy)
-             for value in values for line in measure.find_contours(levels, value)]
-    gap = np.array([np.nan])
-    x = np.concatenate([np.concatenate([px, gap]) for px, _ in parts]) if parts else np.zeros(0)
-    y = np.concatenate([np.concatenate([py, gap]) for _, py in parts]) if parts else np.zeros(0)
-    return x, y
+def picture_rows(x_range: tuple, y_range: tuple, columns: int) -> int:
+    """Rows of a contour picture `columns` wide whose pixels are square on the map (x and y on the
+    same scale)."""
+    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    return max(2, int(round(columns * aspect)))
 
 
-def _png_uri(rgb: np.ndarray) -> str:
-    """An (H, W, 3) uint8 picture as a PNG data URI (drawn by the browser, fetched from nowhere)."""
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+def map_height(x_range: tuple, y_range: tuple) -> int:
+    """The map's tallest height in pixels: as tall as the region's shape needs in a column about
+    600 pixels wide (x and y on the same scale), between 230 and 450."""
+    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    return int(min(450, max(230, 600 * aspect)))
 
 
-def _path_traces(line: PathLine, diverged_text: str) -> list[dict]:
-    """The path as a line with small dots at each step, and a marker at its end."""
-    color = COLORS.get(line.code, "#444444")
-    pts = np.asarray(line.points, dtype=float)
-    steps = np.arange(len(pts))
-    path = {"type": "scatter", "x": pts[:, 0], "y": pts[:, 1], "mode": "lines+markers", "name": line.label,
-            "legendgroup": line.code,
-            "line": {"color": color, "width": 2.5, "dash": DASHES.get(line.code, "solid")},
-            "marker": {"size": 4, "color": color}, "customdata": steps,
-            "hovertemplate": f"{line.label}<br>t=%{{customdata}}: (%{{x:.4f}}, %{{y:.4f}})<extra></extra>"}
-    end = {"symbol": "x", "size": 16, "color": color} if line.diverged else \
-        {"symbol": "circle", "size": 9, "color": color, "line": {"color": "white", "width": 1}}
-    marker = {"type": "scatter", "x": pts[-1:, 0], "y": pts[-1:, 1], "mode": "markers", "marker": end,
-              "legendgroup": line.code, "showlegend": False,
-              "hovertemplate": (f"{line.label}: {diverged_text}" if line.diverged else f"{line.label}")
-              + "<extra></extra>"}
-    return [path, marker]
+def path_map(paths: list[PathLine], x_range: tuple, y_range: tuple, *, minima: tuple = (),
+             start: tuple | None = None, labels: dict[str, str] | None = None) -> dict:
+    """What ui.path_map draws over a surface's contour picture: every path (points as base64
+    little-endian float64, its colour, its dash pattern in pixels, whether it diverged), the
+    minima, the start, the region, the map's height and the texts of its legend and hover.
+    labels: 'start', 'minimum', 'diverged' (legend), 'x', 'y' (axes)."""
+    labels = {"start": "start", "minimum": "minimum", "diverged": "diverged", "x": "x", "y": "y",
+              **(labels or {})}
+    drawn = []
+    for line in paths:
+        pts = np.asarray(line.points, dtype="<f8").reshape(-1, 2)
+        drawn.append({"code": line.code, "label": line.label, "color": COLORS.get(line.code, "#444444"),
+                      "dash": CANVAS_DASHES[DASHES.get(line.code, "solid")], "diverged": bool(line.diverged),
+                      "count": len(pts), "x": _b64(pts[:, 0]), "y": _b64(pts[:, 1])})
+    return {"paths": drawn, "x_range": [float(v) for v in x_range], "y_range": [float(v) for v in y_range],
+            "minima": [[float(a), float(b)] for a, b in minima],
+            "start": None if start is None else [float(start[0]), float(start[1])],
+            "height": map_height(x_range, y_range), "labels": labels}
+
+
+def _b64(values: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")
 
 
 def loss_figure(losses: dict[str, np.ndarray], labels: dict[str, str], *, x_title: str,

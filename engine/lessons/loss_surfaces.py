@@ -2,7 +2,7 @@
 
 Every surface f(x, y) is written in NumPy and broadcasts over arrays, so one call evaluates a
 whole grid for a contour plot; its gradient (df/dx, df/dy) is worked out by hand (checked
-against finite differences in tests/unit/test_surfaces.py):
+against finite differences in tests/unit/test_loss_surfaces.py):
 
 - bowl:        f = (x^2 + y^2) / 2                         round bowl, minimum at (0, 0)
 - elongated:   f = x^2 / 20 + y^2                          steep in y, flat in x (condition 20)
@@ -28,6 +28,7 @@ from engine.ops import optimizers
 SURFACE_NAMES = ("bowl", "elongated", "rosenbrock", "saddle", "wells")
 OPTIMIZER_CODES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 MAX_GRID = 401  # grid points per side for contour plots
+MAX_PICTURE_SIDE = 1600  # grid points per side of a contour picture (one point per pixel)
 MAX_STEPS = 2000
 
 Pair = tuple[np.ndarray, np.ndarray]
@@ -136,12 +137,17 @@ class Surface:
             gx, gy = self.gradient_function(np.float64(p[0]), np.float64(p[1]))
         return np.array([gx, gy], dtype=p.dtype)
 
-    def grid(self, resolution: int = 161) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """xs (R,), ys (R,) over the drawing region and Z (R, R) with Z[i, j] = f(xs[j], ys[i])."""
-        if not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= MAX_GRID:
-            raise EngineError("bad_hyperparameter", name="resolution", value=resolution)
-        xs = np.linspace(*self.x_range, int(resolution))
-        ys = np.linspace(*self.y_range, int(resolution))
+    def grid(self, resolution: int = 161, columns: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """xs (C,), ys (R,) over the drawing region and Z (R, C) with Z[i, j] = f(xs[j], ys[i]);
+        R = resolution, C = columns (default R). Each side has 2..MAX_PICTURE_SIDE points
+        (a square grid at most MAX_GRID)."""
+        rows, cols = resolution, resolution if columns is None else columns
+        side_limit = MAX_GRID if columns is None else MAX_PICTURE_SIDE
+        for name, count in (("resolution", rows), ("columns", cols)):
+            if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or not 2 <= count <= side_limit:
+                raise EngineError("bad_hyperparameter", name=name, value=count)
+        xs = np.linspace(*self.x_range, int(cols))
+        ys = np.linspace(*self.y_range, int(rows))
         return xs, ys, self.value(xs[None, :], ys[:, None])
 
 

@@ -6,6 +6,7 @@ import json
 import numpy as np
 
 from ui.live_chart import NAME as LIVE_CHART
+from ui.path_map import NAME as PATH_MAP
 from ui.raster_heatmap import NAME as RASTER
 from ui.tile_grid import NAME as TILES
 
@@ -39,6 +40,19 @@ def chart(at, key: str) -> dict:
     shapes = [{"type": "rect", "x0": c0 - 0.5, "x1": c1 + 0.5, "y0": r0 - 0.5, "y1": r1 + 0.5,
                "line": {"color": color, "width": width}} for r0, c0, r1, c1, color, width in cells["boxes"]]
     return {"data": data, "layout": {"title": {"text": row["title"]}, "shapes": shapes}}
+
+
+def path_map(at, key: str) -> dict:
+    """The payload of the path map (ui.path_map) under `key`, its paths' points decoded to (k+1, 2) arrays."""
+    el = next(e for e in _components(at, PATH_MAP) if e.key == key)
+    data = json.loads(el.proto.json)
+    for path in data["paths"]:
+        path["points"] = np.stack([array_f8(path["x"]), array_f8(path["y"])], axis=1)
+    return data
+
+
+def array_f8(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f8")
 
 
 def chart_keys(at) -> list[str]:

@@ -4,9 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.lessons import loss_surfaces as S
+from tests.app.figure_data import path_map
 from tests.app.helpers import assert_no_exception, open_in, open_page, shown_text
 from ui.i18n import translate
 from visuals.formulas import fmt
@@ -173,3 +175,18 @@ def test_page_never_imports_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_the_contour_map_draws_the_engine_paths_over_the_served_picture(at):
+    at.slider(key="opt_x0_elongated").set_value(-6.0).run()
+    shown = path_map(at, "opt_contour")
+    runs = engine_runs(start=(-6.0, S.get_surface("elongated").start[1]))
+    assert [p["label"] for p in shown["paths"]] == [translate("en", f"opt.names.{c}") for c in runs]
+    for path, run in zip(shown["paths"], runs.values()):
+        np.testing.assert_array_equal(path["points"], run.path.points)
+        assert path["diverged"] == bool(run.path.diverged)
+    assert shown["start"] == [-6.0, S.get_surface("elongated").start[1]]
+    assert (ROOT / "static" / shown["picture"]).is_file() and (ROOT / "static" / shown["hover"]["file"]).is_file()
+    hover = np.fromfile(ROOT / "static" / shown["hover"]["file"], dtype="<f4").reshape(
+        shown["hover"]["rows"], shown["hover"]["cols"])
+    np.testing.assert_allclose(hover, S.get_surface("elongated").grid(shown["hover"]["rows"])[2], rtol=1e-6)

@@ -213,47 +213,67 @@ def test_float32_engine_reproduces_keras_with_keras_defaults(code):
 # ---------------------------------------------------------------- figures and step tables
 
 
-def test_contour_figure_draws_each_path_its_end_and_markers():
+def _floats(text: str) -> np.ndarray:
+    import base64
+    return np.frombuffer(base64.b64decode(text), dtype="<f8")
+
+
+def test_path_map_carries_each_path_its_end_state_markers_and_labels():
     bowl = S.get_surface("bowl")
-    xs, ys, z = bowl.grid(21)
     ok = S.descend(bowl, "adam", bowl.start, 5, S.OptimizerSettings(learning_rate=0.1))
     bad = S.descend(bowl, "sgd", bowl.start, 50, S.OptimizerSettings(learning_rate=5.0))
-    fig = V.contour_figure(xs, ys, z, [V.PathLine("adam", "Adam", ok.path.points),
-                                       V.PathLine("sgd", "SGD", bad.path.points, True)],
-                           minima=bowl.minima, start=bowl.start, labels={"start": "S", "minimum": "M"})
-    kinds = [type(tr).__name__ for tr in fig.data]
-    assert kinds == ["Heatmap", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter", "Scatter"]
-    np.testing.assert_array_equal(fig.data[2].x, ok.path.points[:, 0])
-    assert fig.data[3].marker.symbol == "circle" and fig.data[5].marker.symbol == "x"
-    assert fig.data[5].x[0] == bad.path.points[-1, 0]
-    assert [fig.data[6].name, fig.data[7].name] == ["M", "S"]
-    np.testing.assert_array_equal(fig.data[0].customdata, z[::2, ::2])  # hover shows the real f
-    assert fig.layout.images[0].source.startswith("data:image/png;base64,")
+    payload = V.path_map([V.PathLine("adam", "Adam", ok.path.points),
+                          V.PathLine("sgd", "SGD", bad.path.points, True)], bowl.x_range, bowl.y_range,
+                         minima=bowl.minima, start=bowl.start, labels={"start": "S", "minimum": "M"})
+    adam, sgd = payload["paths"]
+    np.testing.assert_array_equal(_floats(adam["x"]), ok.path.points[:, 0])
+    np.testing.assert_array_equal(_floats(adam["y"]), ok.path.points[:, 1])
+    assert (adam["label"], adam["diverged"], sgd["diverged"]) == ("Adam", False, True)
+    assert _floats(sgd["x"])[-1] == bad.path.points[-1, 0] and sgd["count"] == len(bad.path.points)
+    assert adam["color"] == V.COLORS["adam"] and sgd["dash"] == V.CANVAS_DASHES[V.DASHES["sgd"]]
+    assert V.CANVAS_DASHES[V.DASHES["momentum"]] != V.CANVAS_DASHES[V.DASHES["adam"]]  # told apart without colour
+    assert payload["minima"] == [list(m) for m in bowl.minima] and payload["start"] == list(bowl.start)
+    assert (payload["labels"]["start"], payload["labels"]["minimum"], payload["labels"]["diverged"]) == \
+        ("S", "M", "diverged")
+    assert payload["x_range"] == list(bowl.x_range) and 230 <= payload["height"] <= 450
 
 
-def test_contour_background_lines_lie_on_their_levels_and_bands_darken_uphill():
-    import base64
-    import io
+def test_map_height_and_picture_rows_keep_x_and_y_on_one_scale():
+    elongated = S.get_surface("elongated")  # 20 wide, 10 high
+    assert V.picture_rows(elongated.x_range, elongated.y_range, 1000) == 500
+    assert V.map_height(elongated.x_range, elongated.y_range) == 300
+    assert V.map_height((0, 1), (0, 5)) == 450 and V.map_height((0, 10), (0, 1)) == 230
 
-    from PIL import Image
+
+def test_contour_picture_lines_lie_on_their_levels_and_bands_darken_uphill():
     bowl = S.get_surface("bowl")
-    xs, ys, z = bowl.grid(81)
-    back = V.contour_background(xs, ys, z)
-    lines = back["traces"][1]
-    x, y = lines["x"], lines["y"]
-    on = np.isfinite(x)
-    assert np.isnan(x).sum() > 3 and on.sum() > 100  # several separate lines
+    xs, ys, z = bowl.grid(81, 121)
+    assert z.shape == (81, 121) and len(xs) == 121 and len(ys) == 81
+    picture = V.contour_picture(z)
+    assert picture.shape == (81, 121, 3) and picture.dtype == np.uint8
+    gray = picture.astype(float).mean(axis=2)[::-1]  # back to z's rows (row 0 = lowest y)
     step = (z.max() - z.min()) / V.CONTOUR_BANDS
+    band = np.clip(np.floor((z - z.min()) / step), 0, V.CONTOUR_BANDS - 1)
+    edge = np.zeros(z.shape, dtype=bool)
+    edge[:, :-1] |= band[:, :-1] != band[:, 1:]
+    edge[:-1, :] |= band[:-1, :] != band[1:, :]
+    assert edge.sum() > 200  # several level lines
+    # a level-line pixel is darker than the band around it, and lies where f crosses a level
     levels = z.min() + step * np.arange(1, V.CONTOUR_BANDS)
-    f = bowl.value(x[on], y[on])
-    # every point is on one of the levels, up to the grid's linear interpolation
-    assert np.max(np.min(np.abs(f[:, None] - levels[None, :]), axis=1)) < 0.02 * (z.max() - z.min())
-    png = back["image"]["source"].split(",", 1)[1]
-    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(png))).convert("L"), dtype=float)
-    assert picture.shape == (81, 81)
-    # the lowest f (the centre) is the lightest band, a corner (high f) darker; rows top = high y
+    near = np.min(np.abs(z[edge][:, None] - levels[None, :]), axis=1)
+    assert np.max(near) < 0.05 * (z.max() - z.min())
     i, j = np.unravel_index(np.argmin(z), z.shape)
-    assert picture[80 - i, j] > picture[0, 0] and picture[80 - i, j] > picture[80, 80]
+    inside = ~edge
+    assert gray[i, j] > gray[0, 0] and gray[i, j] > gray[-1, -1]  # the lowest f is the lightest band
+    assert np.mean(gray[edge]) < np.mean(gray[inside])
+
+
+def test_a_grid_side_out_of_range_is_refused():
+    bowl = S.get_surface("bowl")
+    for bad in ((1, 10), (10, 1), (10, S.MAX_PICTURE_SIDE + 1), (10, True)):
+        with pytest.raises(EngineError) as err:
+            bowl.grid(*bad)
+        assert err.value.key == "bad_hyperparameter"
 
 
 def test_log_contours_spread_the_rosenbrock_valley():
