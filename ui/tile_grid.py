@@ -87,8 +87,9 @@ function drawCells(canvas, tile, rgba, scale) {
   ctx.textBaseline = 'middle';
   ctx.fillStyle = '#555';
   ctx.font = '12px "Source Sans", sans-serif';
-  for (let j = 0; j < tile.w; j++) ctx.fillText(String(j), LEFT + (j + 0.5) * cell, TOP / 2);
-  for (let i = 0; i < tile.h; i++) ctx.fillText(String(i), LEFT / 2, TOP + (i + 0.5) * cell);
+  const every = [1, 2, 5, 10, 20, 50].find((k) => k * cell >= 18) || 100;  // indices at least 18 px apart
+  for (let j = 0; j < tile.w; j += every) ctx.fillText(String(j), LEFT + (j + 0.5) * cell, TOP / 2);
+  for (let i = 0; i < tile.h; i += every) ctx.fillText(String(i), LEFT / 2, TOP + (i + 0.5) * cell);
   const gap = c.gap ? 1 : 0;
   for (let k = 0; k < tile.w * tile.h; k++) {
     const x = LEFT + (k % tile.w) * cell, y = TOP + Math.floor(k / tile.w) * cell;

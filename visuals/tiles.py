@@ -156,10 +156,11 @@ def _boxes(shapes) -> list[list] | None:
     return out
 
 
-def heatmap_tile(fig, limit: int = 15) -> TileGrid | None:
-    """A small heat map figure of visuals.heatmaps (one heat map, its padding overlay, outlined cell
+def heatmap_tile(fig, limit: int = 15, plain_limit: int = 96) -> TileGrid | None:
+    """A heat map figure of visuals.heatmaps (one heat map, its padding overlay, outlined cell
     ranges, numbers in the cells) as one tile the browser draws on a canvas, cell by cell; None for
-    any other figure (it stays a Plotly chart). Only maps of at most `limit` cells a side."""
+    any other figure (it stays a Plotly chart). Maps with numbers in their cells of at most `limit`
+    cells a side; maps without (a picture's gradient, a response map) of at most `plain_limit`."""
     data = list(fig.data)
     main = data[0] if data else None
     if main is None or main.type != "heatmap" or main.x is not None or main.y is not None:
@@ -169,11 +170,12 @@ def heatmap_tile(fig, limit: int = 15) -> TileGrid | None:
         return None
     values = np.asarray(main.z, dtype=float)
     stops, boxes = _hex_scale(main.colorscale or ()), _boxes(fig.layout.shapes)
-    if values.ndim != 2 or max(values.shape) > limit or stops is None or boxes is None or fig.layout.annotations:
+    texts = [str(v) for row in main.text for v in row] if main.texttemplate and main.text is not None else None
+    if values.ndim != 2 or max(values.shape) > (limit if texts is not None else plain_limit) or stops is None \
+            or boxes is None or fig.layout.annotations:
         return None
     lo = main.zmin if main.zmin is not None else float(np.nanmin(values))
     hi = main.zmax if main.zmax is not None else float(np.nanmax(values))
-    texts = [str(v) for row in main.text for v in row] if main.texttemplate and main.text is not None else None
     mask = np.isfinite(np.asarray(overlay.z, dtype=float)) if overlay is not None else None
     cells = {"boxes": boxes, "mask": mask.ravel().astype(int).tolist() if mask is not None else None,
              "bar": bool(main.showscale is not False) and [fmt(lo, 3), fmt(hi, 3), stops],
@@ -184,6 +186,7 @@ def heatmap_tile(fig, limit: int = 15) -> TileGrid | None:
 
 
 def cell_px(side: int) -> int:
-    """Pixels per cell of a small heat map with `side` cells along its longer side: large cells for
-    a kernel, smaller ones for a 15 x 15 grid (about 500 px wide)."""
-    return 52 if side <= 5 else 44 if side <= 8 else 36 if side <= 11 else 32
+    """Pixels per cell of a heat map with `side` cells along its longer side: large cells for a
+    kernel, smaller ones for a 15 x 15 grid (about 500 px wide), and a larger map (without numbers
+    in its cells) about 320 px wide."""
+    return 52 if side <= 5 else 44 if side <= 8 else 36 if side <= 11 else 32 if side <= 15 else max(3, 320 // side)

@@ -2,7 +2,7 @@
 text in the other language, a missing or untranslated title all fail it."""
 import pytest
 
-from tests.app.helpers import assert_renders_in, assert_text_in, open_in, open_page, title_in
+from tests.app.helpers import assert_renders_in, assert_text_in, open_in, title_in
 from ui import i18n
 
 

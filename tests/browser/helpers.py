@@ -186,3 +186,29 @@ def open_from_sidebar(pg: Page, base_url: str, key: str, lang: str, timeout: flo
     wait_for_rerun(pg, before, timeout)
     assert_renders_in(pg, lang, key, timeout)
     assert url_path(key) in pg.url
+
+
+def metric_value(pg: Page, label: str) -> str:
+    """The text of the first metric whose label contains `label`."""
+    box = pg.locator('[data-testid="stMetric"]').filter(has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
+
+
+def tall_screenshot(pg: Page, name: str, height: int = 3600, settle_ms: int = 800) -> None:
+    """A full-page picture: Streamlit scrolls inside its own container, so grow the window first."""
+    from tests.browser.conftest import screenshot
+
+    pg.set_viewport_size({"width": 1440, "height": height})
+    pg.wait_for_timeout(settle_ms)
+    screenshot(pg, name)
+
+
+def assert_page_drawn(pg: Page, base_url: str, key: str, lang: str, charts: int = 3) -> None:
+    """Page `key` opened from the sidebar in `lang` shows at least `charts` Plotly charts or canvas tile
+    grids and no error element; a screenshot of it is saved."""
+    from tests.browser.conftest import screenshot
+
+    open_from_sidebar(pg, base_url, key, lang)
+    assert pg.locator(".js-plotly-plot, .convlab-tiles").count() >= charts
+    assert_no_error_elements(pg)
+    screenshot(pg, f"{url_path(key)}-{lang}")

@@ -5,21 +5,13 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.lessons import batchnorm_batches
-from tests.browser.conftest import screenshot
-from tests.browser.helpers import (assert_no_error_elements, open_in, press_slider, runs, url_path,
-                                   wait_for_rerun)
+from tests.browser.helpers import (assert_no_error_elements, open_in, press_slider, runs, tall_screenshot,
+                                   url_path, wait_for_rerun)
 from ui.i18n import translate
 from visuals.batchnorm import stat
 
 pytestmark = pytest.mark.browser
 KEY = "bn"
-
-
-def tall_screenshot(page, name, height=3600):
-    """A full-page picture: Streamlit scrolls inside its own container, so grow the window."""
-    page.set_viewport_size({"width": 1440, "height": height})
-    page.wait_for_timeout(800)
-    screenshot(page, name)
 
 
 def metric_value(page, label):

@@ -4,20 +4,12 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.lessons import loss_surfaces as S
-from tests.browser.conftest import screenshot
-from tests.browser.helpers import assert_no_error_elements, open_in, press_slider, url_path
+from tests.browser.helpers import assert_no_error_elements, open_in, press_slider, tall_screenshot, url_path
 from ui.i18n import translate
 from visuals import optimizers as V
 
 pytestmark = pytest.mark.browser
 KEY = "opt"
-
-
-def tall_screenshot(page, name, height=3600):
-    """A full-page picture: Streamlit scrolls inside its own container, so grow the window."""
-    page.set_viewport_size({"width": 1440, "height": height})
-    page.wait_for_timeout(800)
-    screenshot(page, name)
 
 
 def map_pixels(page) -> dict:

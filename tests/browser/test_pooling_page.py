@@ -4,17 +4,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import (assert_no_error_elements, choose, click_text, open_from_sidebar,
-                                   url_path)
+from tests.browser.helpers import (assert_no_error_elements, assert_page_drawn, choose, click_text,
+                                   metric_value, open_from_sidebar)
 from ui.i18n import translate
 
 pytestmark = pytest.mark.browser
 KEY = "pool"
-
-
-def metric_value(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
-    return box.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
 
 
 def codes(page) -> str:
@@ -23,10 +18,7 @@ def codes(page) -> str:
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_renders_without_errors(page, app_url, lang):
-    open_from_sidebar(page, app_url, KEY, lang)
-    assert page.locator(".js-plotly-plot, .convlab-tiles").count() >= 3  # Plotly charts and canvas tiles
-    assert_no_error_elements(page)
-    screenshot(page, f"{url_path(KEY)}-{lang}")
+    assert_page_drawn(page, app_url, KEY, lang)  # Plotly charts and canvas tiles, no error element
 
 
 def test_pooling_course_example_then_average(page, app_url):

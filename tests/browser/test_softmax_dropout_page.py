@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from engine.ops import losses
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import assert_no_error_elements, choose, open_from_sidebar, url_path
+from tests.browser.helpers import (assert_no_error_elements, assert_page_drawn, choose, metric_value,
+                                   open_from_sidebar)
 from ui.i18n import translate
 from visuals.formulas import fmt
 
@@ -15,17 +16,9 @@ pytestmark = pytest.mark.browser
 KEY = "softmax"
 
 
-def metric_value(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
-    return box.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_renders_without_errors(page, app_url, lang):
-    open_from_sidebar(page, app_url, KEY, lang)
-    assert page.locator(".js-plotly-plot, .convlab-tiles").count() >= 3  # Plotly charts and canvas tiles
-    assert_no_error_elements(page)
-    screenshot(page, f"{url_path(KEY)}-{lang}")
+    assert_page_drawn(page, app_url, KEY, lang)  # Plotly charts and canvas tiles, no error element
 
 
 def test_softmax_huge_logits_warn_and_confident_wrong_is_clipped(page, app_url):

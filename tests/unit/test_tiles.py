@@ -78,7 +78,8 @@ def test_a_small_heat_map_becomes_one_canvas_tile_with_its_cells():
 def test_other_figures_stay_plotly_charts():
     from visuals import heatmaps
     import plotly.graph_objects as go
-    assert tiles.heatmap_tile(heatmaps.heatmap(np.zeros((16, 16)))) is None  # larger than 15 a side
+    assert tiles.heatmap_tile(heatmaps.heatmap(np.zeros((16, 16)), show_values=True)) is None  # numbers, > 15 a side
+    assert tiles.heatmap_tile(heatmaps.heatmap(np.zeros((97, 97)))) is None  # no numbers, larger than 96 a side
     assert tiles.heatmap_tile(go.Figure(go.Bar(y=[1, 2]))) is None
     with_points = heatmaps.heatmap(np.zeros((3, 3)))
     with_points.add_trace(go.Scatter(x=[0], y=[0]))
@@ -87,3 +88,13 @@ def test_other_figures_stay_plotly_charts():
     assert tiles.heatmap_tile(rgb_scale) is None  # only scales spelled out in hex are coloured here
     named = tiles.heatmap_tile(go.Figure(go.Heatmap(z=[[1, 2]], colorscale="Viridis")))
     assert named.rows[0].tiles[0].rgba[0, 0, :3].tolist() == [0x44, 0x01, 0x54]  # plotly.py's own Viridis
+
+
+def test_a_larger_map_without_numbers_is_a_canvas_tile_about_320_px_wide():
+    from visuals import heatmaps
+    values = np.arange(32 * 40, dtype=float).reshape(32, 40)
+    grid = tiles.heatmap_tile(heatmaps.heatmap(values, "gradient", show_values=False))
+    tile = grid.rows[0].tiles[0]
+    np.testing.assert_array_equal(tile.values, values)
+    assert tile.texts is None and tile.cells["px"] == 320 // 40 == tiles.cell_px(40)
+    assert tiles.cell_px(15) == 32 and tiles.cell_px(96) == 3

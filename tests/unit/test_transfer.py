@@ -123,7 +123,6 @@ def test_fine_tuning_unfreezes_exactly_the_chosen_layers(task, count, convs):
 
 
 def test_fine_tuning_trains_only_the_unfrozen_layers(task, featured):
-    spec = models.PRESETS["mnist_notes"]
     _, head_run, head_weights = featured
     model, run = transfer.fine_tune(task, TINY, head_weights, head_run)
     start = keras.models.clone_model(model)
