@@ -24,7 +24,7 @@ from ui.tile_grid import draw_tiles
 from ui.i18n import current_language, labeler, t, translate
 from ui.practice import practice_view
 from visuals import batchnorm as viz
-from visuals.formulas import fmt, signed
+from visuals.formulas import fmt, gathered, signed
 
 FILTER_CHOICES = tuple(p for p in kernels.PRESETS if kernels.FIXED_SIZE.get(p, 3) == 3)
 MOMENTA = (0.0, 0.5, 0.9, 0.95, 0.99, 0.999)
@@ -121,20 +121,23 @@ def show_formulas(traj: batchnorm_batches.Trajectory, shown, numbers: batchnorm_
     st.subheader(t("bn.channel_heading", n=c))
     nn, h, w, _ = traj.last_maps.shape
     eps, g = fmt(bn["epsilon"]), fmt(bn["gamma"])
-    if bn["training"]:
-        st.latex(rf"m = N \cdot H \cdot W = {nn} \cdot {h} \cdot {w} = {n.count}")
-        st.latex(rf"\mu_B = \frac{{1}}{{m}} \sum_i x_i = \frac{{{fmt(n.total, 4)}}}{{{n.count}}}"
-                 rf" = {fmt(n.used_mean, 6)}")
-        st.latex(rf"\sigma_B^2 = \frac{{1}}{{m}} \sum_i (x_i - \mu_B)^2 = "
-                 rf"\frac{{{fmt(n.squared_deviations, 4)}}}{{{n.count}}} = {fmt(n.used_variance, 6)}")
-        mu, var = r"\mu_B", r"\sigma_B^2"
-    else:
-        st.markdown(t("bn.inference_uses", mean=fmt(n.used_mean, 6), var=fmt(n.used_variance, 6),
-                      batch_mean=fmt(n.mean, 6)))
-        mu, var = r"\mu_{\text{moving}}", r"\sigma^2_{\text{moving}}"
-    st.latex(rf"\hat x_i = \frac{{x_i - {mu}}}{{\sqrt{{{var} + \epsilon}}}} = "
-             rf"\frac{{x_i {viz.minus(n.used_mean)}}}{{\sqrt{{{fmt(n.used_variance, 6)} + {eps}}}}}")
-    st.latex(rf"y_i = \gamma \hat x_i + \beta = {g} \cdot \hat x_i {signed(bn['beta'])}")
+    lines = []
+    with st.container():  # always drawn: the elements below keep their places in both modes
+        if bn["training"]:
+            lines = [rf"m = N \cdot H \cdot W = {nn} \cdot {h} \cdot {w} = {n.count}",
+                     rf"\mu_B = \frac{{1}}{{m}} \sum_i x_i = \frac{{{fmt(n.total, 4)}}}{{{n.count}}}"
+                     rf" = {fmt(n.used_mean, 6)}",
+                     rf"\sigma_B^2 = \frac{{1}}{{m}} \sum_i (x_i - \mu_B)^2 = "
+                     rf"\frac{{{fmt(n.squared_deviations, 4)}}}{{{n.count}}} = {fmt(n.used_variance, 6)}"]
+            mu, var = r"\mu_B", r"\sigma_B^2"
+        else:
+            st.markdown(t("bn.inference_uses", mean=fmt(n.used_mean, 6), var=fmt(n.used_variance, 6),
+                          batch_mean=fmt(n.mean, 6)))
+            mu, var = r"\mu_{\text{moving}}", r"\sigma^2_{\text{moving}}"
+    lines += [rf"\hat x_i = \frac{{x_i - {mu}}}{{\sqrt{{{var} + \epsilon}}}} = "
+              rf"\frac{{x_i {viz.minus(n.used_mean)}}}{{\sqrt{{{fmt(n.used_variance, 6)} + {eps}}}}}",
+              rf"y_i = \gamma \hat x_i + \beta = {g} \cdot \hat x_i {signed(bn['beta'])}"]
+    st.latex(gathered(lines))
     m = st.columns(4)
     m[0].metric(t("bn.metric_xhat_mean"), viz.stat(n.x_hat[0]))
     m[1].metric(t("bn.metric_xhat_var"), viz.stat(n.x_hat[1]))
@@ -170,10 +173,10 @@ def show_moving(traj: batchnorm_batches.Trajectory, infer, bn: dict) -> None:
     c, k = bn["channel"], len(traj.batch_means)
     st.caption(t("bn.steps_done", k=k, max=batchnorm_batches.MAX_STEPS))
     mom, one_minus = fmt(bn["momentum"]), fmt(1 - bn["momentum"])
-    for name, moving, batch in (("mean", traj.moving_means, traj.batch_means),
-                                ("var", traj.moving_variances, traj.batch_variances)):
-        st.latex(rf"\text{{{t('bn.moving_' + name)}}}_{{{k}}} = {mom} \cdot {fmt(moving[k - 1, c], 5)}"
-                 rf" + {one_minus} \cdot {fmt(batch[k - 1, c], 5)} = {fmt(moving[k, c], 5)}")
+    st.latex(gathered([rf"\text{{{t('bn.moving_' + name)}}}_{{{k}}} = {mom} \cdot {fmt(moving[k - 1, c], 5)}"
+                        rf" + {one_minus} \cdot {fmt(batch[k - 1, c], 5)} = {fmt(moving[k, c], 5)}"
+                        for name, moving, batch in (("mean", traj.moving_means, traj.batch_means),
+                                                    ("var", traj.moving_variances, traj.batch_variances))]))
     fig = viz.moving_stats_figure(traj.batch_means[:, c], traj.moving_means[:, c],
                                   traj.batch_variances[:, c], traj.moving_variances[:, c],
                                   titles=(t("bn.mean_panel"), t("bn.var_panel")),

@@ -112,9 +112,7 @@ def matrix_section(result: harris.HarrisResult, row: int, col: int, k: float) ->
     st.subheader(t("harris.matrix_heading"))
     st.markdown(t("harris.matrix_intro"))
     point = harris.harris_at(result.tensor, result.r, result.kinds, row, col, k)
-    st.latex(hviz.matrix_latex(point))
-    for line in hviz.response_latex(point):
-        st.latex(line)
+    st.latex(formulas.gathered([hviz.matrix_latex(point), *hviz.response_latex(point)]))
     m1, m2 = st.columns(2)
     m1.metric(t("harris.response"), formulas.fmt(point.r))
     m2.metric(t("harris.kind"), t(f"harris.kinds.{point.kind}"))

@@ -81,3 +81,9 @@ def softmax_columns(trace) -> dict[str, list[str]]:
     exp(z − max) and p, each formatted with fmt."""
     return {"z": [fmt(v) for v in trace.logits], "z − max": [fmt(v) for v in trace.shifted],
             "exp(z − max)": [fmt(v) for v in trace.exps], "p": [fmt(v) for v in trace.probs]}
+
+
+def gathered(lines: list[str]) -> str:
+    """Several display formulas as one, centred line under line (one LaTeX element for the browser
+    to typeset instead of one per line)."""
+    return r"\begin{gathered}" + r" \\[14pt] ".join(lines) + r"\end{gathered}"

@@ -30,7 +30,10 @@ def test_page_renders_without_errors(page, app_url, lang):
     open_in(page, app_url, KEY, lang)
     assert page.locator(".js-plotly-plot").count() >= 3
     assert page.locator(".convlab-tiles canvas").count() == 24  # 3 rows of the batch's 8
-    assert page.locator(".katex").count() >= 3
+    # the channel's formulas (m, mean, variance, x-hat, y) and the two moving statistics, typeset without error
+    assert page.locator(".katex").count() >= 2 and page.locator(".katex-error").count() == 0
+    assert page.locator(".katex .mord.mathnormal", has_text="m").count() >= 1
+    assert all(part in page.locator(".katex").first.inner_text() for part in ("N", "H", "W"))
     assert_no_error_elements(page)
     tall_screenshot(page, f"{url_path(KEY)}-{lang}", 4400)
 
