@@ -130,13 +130,13 @@ def target_names(names: tuple[str, ...]) -> list[str]:
 # ------------------------------------------------------------------ 2. the job
 
 
-def status_text(snap: training.Progress) -> str:
+def status_text(snap: transfer.TransferProgress) -> str:
     """The progress bar's words: which method trains, its epoch, the time so far."""
     return t(f"transfer.status.{snap.status}", phase=t(f"transfer.methods.{snap.phase}"),
              epoch=min(snap.epoch + 1, snap.epochs), epochs=snap.epochs, seconds=f"{snap.elapsed:.0f}")
 
 
-def live_scores(snap: training.Progress) -> None:
+def live_scores(snap: transfer.TransferProgress) -> None:
     """While the comparison runs: the held-out accuracy each finished method reached."""
     if snap.finished:
         return
